@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// tfjs prints a banner to stdout when it loads in Node; keep stdout clean for --json.
+process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+import { execute } from '@oclif/core';
+
+await execute({ dir: import.meta.url });
