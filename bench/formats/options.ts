@@ -67,6 +67,7 @@ export interface StudyRequest {
   seed?: number | undefined;
   cold?: boolean | undefined;
   cacheFeatures?: boolean | undefined;
+  valFraction?: number | undefined;
 }
 
 function positiveInt(name: string, value: number, min = 1): number {
@@ -80,7 +81,7 @@ function positiveInt(name: string, value: number, min = 1): number {
  * against). Paths of `--images`/`--labels` are filled in later for synthetic data.
  * @throws RetinaError BAD_ARGUMENT naming the flag, what was expected and what was given.
  */
-export function resolveStudy(req: StudyRequest, available: readonly string[]): { config: StudyConfig; valFraction: number; published: PublishedFigures | null } {
+export function resolveStudy(req: StudyRequest, available: readonly string[]): { config: StudyConfig; published: PublishedFigures | null } {
   let preset: Preset | undefined;
   if (req.preset !== undefined) {
     if (!(PRESET_NAMES as readonly string[]).includes(req.preset)) throw badArgument('--preset', `one of ${PRESET_NAMES.join(', ')}`, req.preset);
@@ -116,9 +117,11 @@ export function resolveStudy(req: StudyRequest, available: readonly string[]): {
     seed: req.seed ?? DEFAULTS.seed,
     cold: req.cold ?? false,
     cacheFeatures: req.cacheFeatures ?? null,
+    valFraction: req.valFraction ?? preset?.valFraction ?? DEFAULTS.valFraction,
   };
+  if (!(config.valFraction > 0 && config.valFraction < 1)) throw badArgument('--val-fraction', 'a number in (0, 1)', config.valFraction);
   if (model === 'inception-v3' && config.size !== 299) {
     throw badArgument('--size', '299 (the input size of inception-v3)', config.size);
   }
-  return { config, valFraction: preset?.valFraction ?? DEFAULTS.valFraction, published: preset?.published ?? null };
+  return { config, published: preset?.published ?? null };
 }

@@ -125,6 +125,20 @@ export class ProgressReporter {
     return seconds;
   }
 
+  /**
+   * Print a whole line (a log message) without mangling the progress line: on a terminal the
+   * progress line is cleared, the message printed, and the progress line drawn again below it.
+   */
+  print(line: string): void {
+    if (!this.out) return;
+    if (this.out.isTTY) {
+      this.out.write(`\r\x1b[2K${line}\n`);
+      this.render();
+    } else {
+      this.out.write(`${line}\n`);
+    }
+  }
+
   /** Finish and clear the line. */
   close(): void {
     this.end();

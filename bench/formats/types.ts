@@ -134,6 +134,8 @@ export interface StudyConfig {
   seed: number;
   cold: boolean;
   cacheFeatures: boolean | null;
+  /** Share of patients in the validation split. */
+  valFraction: number;
 }
 
 /** The whole report: `--json` prints this; report.json is this; report.md and the chart render it. */

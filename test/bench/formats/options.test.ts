@@ -25,9 +25,9 @@ describe('resolveStudy', () => {
   });
 
   it('applies the seed-exp3 preset, with explicit values winning', () => {
-    const { config, published, valFraction } = resolveStudy({ preset: 'seed-exp3', repeat: 1 }, ALL);
+    const { config, published } = resolveStudy({ preset: 'seed-exp3', repeat: 1 }, ALL);
     expect(config).toMatchObject({ preset: 'seed-exp3', count: 200, epochs: 15, model: 'inception-v3', batchSize: 32, size: 299, repeat: 1 });
-    expect(valFraction).toBe(0.1);
+    expect(config.valFraction).toBe(0.1);
     expect(published).toEqual(PRESETS['seed-exp3'].published);
     expect(published?.serializedSeconds).toEqual([1054, 1154]);
     expect(published?.onTheFlySeconds).toEqual([1271, 1297]);
@@ -47,5 +47,6 @@ describe('resolveStudy', () => {
     expectBadArgument(() => resolveStudy({ count: 2 }, ALL), /--count/);
     expectBadArgument(() => resolveStudy({ model: 'inception-v3', size: 64 }, ALL), /299.*inception-v3.*--size/);
     expectBadArgument(() => resolveStudy({}, []), /registered format/);
+    expectBadArgument(() => resolveStudy({ valFraction: 0 }, ALL), /--val-fraction/);
   });
 });

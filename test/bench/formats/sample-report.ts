@@ -80,6 +80,7 @@ export function sampleReport(opts: { preset?: boolean; sources?: string[]; repea
       seed: 1,
       cold: false,
       cacheFeatures: null,
+      valFraction: 0.1,
     },
     cache: { mode: 'warm', statement: cacheStatement(false, true), probed: true },
     results: summarise(runs, sources),

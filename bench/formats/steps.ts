@@ -1,0 +1,74 @@
+/**
+ * The study's steps, each a call into the library that does the work: preprocessing
+ * (`src/preprocess/run.ts`), reading (`bench/read-formats.ts` over `formats/dataset.ts`; the
+ * trainer's `images` source for the on-the-fly baseline) and training (`src/train/train.ts`).
+ * Nothing here re-implements them; this file only times the calls and keeps their outputs apart.
+ */
+import { join } from 'node:path';
+import { preprocess } from '../../src/preprocess/run.js';
+import type { Logger } from '../../src/log.js';
+import { readLabels } from '../../src/labels.js';
+import { indexImages } from '../../src/preprocess/image-index.js';
+import { transformImage } from '../../src/transform.js';
+import { datasetSource, measureReads, type ReadHooks, type ReadRates } from './reads.js';
+
+export { prepareUserImages } from './user-images.js';
+
+/**
+ * Preprocess the study's images into a fresh single-shard dataset of `format` (uint8 HWC, the
+ * default transform at `size`). `seconds` is the whole call (label reading and validation
+ * included); `imagesPerSecond` is preprocess's own rate over transform + write.
+ */
+export async function preprocessDataset(opts: {
+  images: string; labels: string; out: string; format: string; size: number; valFraction: number; seed: number;
+  threads: number; logger: Logger; signal?: AbortSignal | undefined;
+}): Promise<{ seconds: number; imagesPerSecond: number; records: number; splits: { train: number; val: number } }> {
+  const t0 = performance.now();
+  const r = await preprocess({
+    images: opts.images, labels: opts.labels, out: opts.out, format: opts.format,
+    transform: { size: opts.size, crop: 'auto', normalize: 'none', dtype: 'uint8' },
+    valFraction: opts.valFraction, seed: opts.seed, shard: { index: 0, count: 1 }, threads: opts.threads,
+    skipInvalid: false, force: true, logger: opts.logger, progress: false,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, imagesPerSecond: r.imagesPerSecond, records: r.records, splits: r.splits };
+}
+
+/** Where a training run's files and its feature cache go: a fresh folder per run, so no run reuses another's cache. */
+export function runPaths(runDir: string): { out: string; cacheDir: string } {
+  return { out: join(runDir, 'run'), cacheDir: join(runDir, 'feature-cache') };
+}
+
+/** Seconds each read pattern runs at least (warm reads repeat passes until then). */
+const MIN_READ_SECONDS = 0.5;
+
+/** uint8 → [-1, 1], what the trainer does at load time. */
+function normalise(bytes: Uint8Array, out: Float32Array, offset: number): void {
+  for (let i = 0; i < bytes.length; i++) out[offset + i] = bytes[i]! / 127.5 - 1;
+}
+
+/** The three read patterns over a dataset folder. */
+export async function measureDatasetReads(opts: { dataset: string; batchSize: number; seed: number; cold: boolean } & ReadHooks): Promise<ReadRates> {
+  const source = await datasetSource(opts.dataset);
+  try {
+    return await measureReads(source, { batchSize: opts.batchSize, seed: opts.seed, minSeconds: opts.cold ? 0 : MIN_READ_SECONDS, normalise, hooks: opts });
+  } finally {
+    await source.close();
+  }
+}
+
+/** The three read patterns over the JPEGs: each read is a decode + the preprocess transform. */
+export async function measureImageReads(opts: { images: string; labels: string; size: number; batchSize: number; seed: number; cold: boolean } & ReadHooks): Promise<ReadRates> {
+  const [labels, index] = await Promise.all([readLabels(opts.labels), indexImages(opts.images)]);
+  const files = labels.rows.map((r) => index.find(r.id)).filter((f): f is string => f !== undefined);
+  const transform = { size: opts.size, crop: 'auto', normalize: 'none', dtype: 'uint8' } as const;
+  const source = {
+    count: files.length,
+    recordBytes: opts.size * opts.size * 3,
+    readInto: async (i: number, target: Uint8Array, offset: number) => target.set(await transformImage(files[i]!, transform), offset),
+    close: async () => {},
+  };
+  // A decode takes milliseconds: one pass is long enough, and more would only lengthen the study.
+  return measureReads(source, { batchSize: opts.batchSize, seed: opts.seed, minSeconds: 0, normalise, hooks: opts });
+}
