@@ -45,12 +45,14 @@ export function parseFincore(json: unknown): { resident: number; bytes: number }
 }
 
 /**
- * Share (0-1) of the bytes of the files under `path` that sit in the page cache, probed with
+ * Share (0-1) of the bytes of the files under `path` (a folder, a file, or a list of files) that
+ * sit in the page cache, probed with
  * util-linux `fincore` (mincore(2) is not reachable from Node). Null when fincore is missing or
  * fails: then the report says residency was not probed rather than guessing.
  */
-export async function residentFraction(path: string): Promise<number | null> {
-  const files = (await filesUnder(path)).filter((f) => f.bytes > 0);
+export async function residentFraction(path: string | readonly string[]): Promise<number | null> {
+  const all = typeof path === 'string' ? await filesUnder(path) : (await Promise.all(path.map(filesUnder))).flat();
+  const files = all.filter((f) => f.bytes > 0);
   if (files.length === 0) return null;
   try {
     let resident = 0, bytes = 0;

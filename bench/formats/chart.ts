@@ -132,7 +132,7 @@ export function renderChartSvg(report: BenchReport): string {
   const head = [
     `<text x="20" y="30" font-size="20" font-weight="700">retina bench formats: ${xml(config.preset ? `preset ${config.preset}` : 'serialized formats vs decoding images every epoch')}</text>`,
     `<text x="20" y="52" font-size="12" fill="#333" class="machine">Machine: ${xml(describeMachine(machine))}</text>`,
-    `<text x="20" y="70" font-size="12" fill="#333">Run: ${xml(`${config.count} images (${config.data}), ${config.model}, ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, size ${config.size}, ${config.repeat} repeat${config.repeat === 1 ? '' : 's'}, ${report.createdAt}`)}</text>`,
+    `<text x="20" y="70" font-size="12" fill="#333">Run: ${xml(`${config.count} images (${config.data}${config.split ? `, ${config.split.train} train / ${config.split.val} val` : ''}), ${config.model}, ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, batch ${config.batchSize}, size ${config.size}, feature cache ${config.cacheFeatures ? 'on' : 'off'}, ${config.repeat} repeat${config.repeat === 1 ? '' : 's'}, ${report.createdAt}`)}</text>`,
     ...wrap(`Cache: ${report.cache.statement}`, 150).map((line, i) => `<text x="20" y="${88 + i * 16}" font-size="12" fill="#333">${xml(line)}</text>`),
   ];
   let y = 88 + (head.length - 3) * 16;

@@ -14,6 +14,11 @@ export interface Preset {
   size: number;
   repeat: number;
   valFraction: number;
+  /**
+   * The trainer's feature cache. On for the preset: 15 epochs of InceptionV3 forward passes over
+   * 200 images take about 20 minutes per training on 2 cores without it.
+   */
+  cacheFeatures: boolean;
   published: PublishedFigures;
 }
 
@@ -31,6 +36,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     size: 299,
     repeat: 2,
     valFraction: 0.1,
+    cacheFeatures: true,
     published: {
       label: "Seed's Experiment 3",
       machine: '8-core Intel i9',
@@ -50,6 +56,8 @@ export const DEFAULTS = {
   size: 299,
   seed: 1,
   valFraction: 0.1,
+  /** Off: every epoch reads its source, which is what the study compares (the seed's condition). */
+  cacheFeatures: false,
 } as const;
 
 /** What a caller may ask for; anything left out comes from the preset, then the defaults. */
@@ -116,8 +124,9 @@ export function resolveStudy(req: StudyRequest, available: readonly string[]): {
     size: positiveInt('--size', req.size ?? preset?.size ?? DEFAULTS.size, 16),
     seed: req.seed ?? DEFAULTS.seed,
     cold: req.cold ?? false,
-    cacheFeatures: req.cacheFeatures ?? null,
+    cacheFeatures: req.cacheFeatures ?? preset?.cacheFeatures ?? DEFAULTS.cacheFeatures,
     valFraction: req.valFraction ?? preset?.valFraction ?? DEFAULTS.valFraction,
+    split: null,
   };
   if (!(config.valFraction > 0 && config.valFraction < 1)) throw badArgument('--val-fraction', 'a number in (0, 1)', config.valFraction);
   if (model === 'inception-v3' && config.size !== 299) {

@@ -5,6 +5,8 @@
  * Nothing here re-implements them; this file only times the calls and keeps their outputs apart.
  */
 import { join } from 'node:path';
+import { train } from '../../src/train/train.js';
+import type { ModelName } from '../../src/train/models/registry.js';
 import { preprocess } from '../../src/preprocess/run.js';
 import type { Logger } from '../../src/log.js';
 import { readLabels } from '../../src/labels.js';
@@ -58,10 +60,15 @@ export async function measureDatasetReads(opts: { dataset: string; batchSize: nu
   }
 }
 
+/** The image files of the study, in labels order: those the labels CSV lists and the folder holds. */
+export async function studyImageFiles(images: string, labels: string): Promise<string[]> {
+  const [rows, index] = await Promise.all([readLabels(labels), indexImages(images)]);
+  return rows.rows.map((r) => index.find(r.id)).filter((f): f is string => f !== undefined);
+}
+
 /** The three read patterns over the JPEGs: each read is a decode + the preprocess transform. */
-export async function measureImageReads(opts: { images: string; labels: string; size: number; batchSize: number; seed: number; cold: boolean } & ReadHooks): Promise<ReadRates> {
-  const [labels, index] = await Promise.all([readLabels(opts.labels), indexImages(opts.images)]);
-  const files = labels.rows.map((r) => index.find(r.id)).filter((f): f is string => f !== undefined);
+export async function measureImageReads(opts: { files: readonly string[]; size: number; batchSize: number; seed: number; cold: boolean } & ReadHooks): Promise<ReadRates> {
+  const files = opts.files;
   const transform = { size: opts.size, crop: 'auto', normalize: 'none', dtype: 'uint8' } as const;
   const source = {
     count: files.length,
@@ -71,4 +78,41 @@ export async function measureImageReads(opts: { images: string; labels: string; 
   };
   // A decode takes milliseconds: one pass is long enough, and more would only lengthen the study.
   return measureReads(source, { batchSize: opts.batchSize, seed: opts.seed, minSeconds: 0, normalise, hooks: opts });
+}
+
+/** What the study keeps of a training run. */
+export interface TrainOutcome {
+  seconds: number;
+  epochSeconds: number[];
+  valAccuracy: number;
+  valKappa: number;
+  backend: string;
+  trainImages: number;
+  valImages: number;
+}
+
+/**
+ * Train once from `source` (a dataset folder, or the JPEGs for `images`) with the trainer's
+ * library `train()`, into a fresh run folder with its own feature cache. `seconds` is the whole
+ * call: model build, feature extraction (when cached) and every epoch.
+ */
+export async function trainSource(opts: {
+  source: string; dataset?: string | undefined; images: string; labels: string; valFraction: number;
+  model: string; epochs: number; batchSize: number; seed: number; size: number; cacheFeatures: boolean;
+  runDir: string; threads: number; logger: Logger; signal?: AbortSignal | undefined;
+}): Promise<TrainOutcome> {
+  const paths = runPaths(opts.runDir);
+  const t0 = performance.now();
+  const r = await train({
+    source: opts.source,
+    ...(opts.dataset !== undefined ? { data: opts.dataset } : { images: opts.images, labels: opts.labels, imageSize: opts.size, valFraction: opts.valFraction, splitSeed: opts.seed }),
+    model: opts.model as ModelName, epochs: opts.epochs, batchSize: opts.batchSize, seed: opts.seed,
+    cacheFeatures: opts.cacheFeatures, cacheDir: paths.cacheDir, out: paths.out, force: true, threads: opts.threads,
+    logger: opts.logger, progress: false,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    seconds, epochSeconds: r.epochs.map((e) => e.seconds), valAccuracy: r.final.valAccuracy, valKappa: r.final.valKappa,
+    backend: r.backend, trainImages: r.trainImages, valImages: r.valImages,
+  };
 }

@@ -133,9 +133,12 @@ export interface StudyConfig {
   size: number;
   seed: number;
   cold: boolean;
-  cacheFeatures: boolean | null;
+  /** The trainer's frozen-backbone feature cache: on means each source is read once per training, not every epoch. */
+  cacheFeatures: boolean;
   /** Share of patients in the validation split. */
   valFraction: number;
+  /** Train/validation images as the trainer split them (known after the first training). */
+  split: { train: number; val: number } | null;
 }
 
 /** The whole report: `--json` prints this; report.json is this; report.md and the chart render it. */

@@ -1,0 +1,65 @@
+import { Flags } from '@oclif/core';
+import { RetinaCommand } from '../_base/retina-command.js';
+import { runFormatsStudy } from '../../bench/formats/study.js';
+import { renderTable } from '../../bench/formats/table.js';
+import { publishedLines } from '../../bench/formats/report.js';
+import { DEFAULTS, PRESET_NAMES } from '../../bench/formats/options.js';
+import type { BenchReport } from '../../bench/formats/types.js';
+
+export default class BenchFormats extends RetinaCommand<BenchReport> {
+  static override summary = 'Compare training from each storage format with decoding the images every epoch.';
+  static override description = 'With no arguments: generates a synthetic Kaggle-layout set, then for every repeat preprocesses it into each format, measures bytes on disk, sequential uint8 and float reads and random reads, and trains from each format and from the images. Writes report.json, report.md, chart.svg and chart.html to --out and prints a table.';
+  static override examples = [
+    '<%= config.bin %> bench formats',
+    '<%= config.bin %> bench formats --formats raw,lmdb --repeat 1 --epochs 1 --count 40',
+    '<%= config.bin %> bench formats --preset seed-exp3 --out ./exp3',
+    '<%= config.bin %> bench formats --images ./train --labels ./trainLabels.csv --count 500 --json',
+  ];
+
+  static override flags = {
+    images: Flags.directory({ summary: 'Folder of real images (with --labels). [default: a synthetic set]' }),
+    labels: Flags.file({ summary: 'Labels CSV of --images.' }),
+    count: Flags.integer({ min: 4, summary: `Images to use. [default: ${DEFAULTS.count}; with --images, all]` }),
+    formats: Flags.string({ summary: 'Comma-separated formats to compare. [default: every registered format]' }),
+    model: Flags.option({ options: ['small-cnn', 'inception-v3'] as const, summary: `Model to train. [default: ${DEFAULTS.model}]` })(),
+    epochs: Flags.integer({ min: 1, summary: `Training epochs. [default: ${DEFAULTS.epochs}]` }),
+    'batch-size': Flags.integer({ min: 1, summary: `Batch size of training and of the batched reads. [default: ${DEFAULTS.batchSize}]` }),
+    repeat: Flags.integer({ min: 1, summary: `Repeats; each figure is the median. [default: ${DEFAULTS.repeat}]` }),
+    size: Flags.integer({ min: 16, max: 4096, summary: `Side of the square tensors. [default: ${DEFAULTS.size}]` }),
+    'val-fraction': Flags.custom<number>({ parse: async (s) => Number(s), summary: 'Share of patients in the validation split. [default: 0.1]' })(),
+    seed: Flags.integer({ summary: `Seed of the synthetic images, the split and training. [default: ${DEFAULTS.seed}]` }),
+    preset: Flags.option({ options: PRESET_NAMES, summary: "seed-exp3: the seed's Experiment 3 (200 images, 15 epochs, inception-v3 frozen, batch 32, 2 repeats), printed beside the seed's figures." })(),
+    'cache-features': Flags.boolean({ allowNo: true, summary: 'Frozen-backbone feature cache: on reads each source once per training instead of every epoch. [default: off; on with the preset]' }),
+    cold: Flags.boolean({ default: false, summary: 'Drop the page cache before each read and training (needs root; Linux).' }),
+    out: Flags.directory({ summary: 'Report folder. [default: ./retina-bench/<UTC time>]' }),
+    'keep-data': Flags.boolean({ default: false, summary: 'Keep the images and datasets under OUT/work.' }),
+    threads: Flags.integer({ min: 1, summary: 'CPUs for preprocessing and feature extraction. [default: usable CPUs]' }),
+  };
+
+  public async run(): Promise<BenchReport> {
+    const { flags } = await this.parse(BenchFormats);
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    const quiet = this.jsonEnabled() || this.logger.level === 'warn' || this.logger.level === 'error' || this.logger.level === 'silent';
+    try {
+      const report = await runFormatsStudy({
+        images: flags.images, labels: flags.labels, count: flags.count,
+        formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),
+        model: flags.model, epochs: flags.epochs, batchSize: flags['batch-size'], repeat: flags.repeat, size: flags.size,
+        seed: flags.seed, valFraction: flags['val-fraction'], preset: flags.preset, cacheFeatures: flags['cache-features'], cold: flags.cold,
+        out: flags.out, keepData: flags['keep-data'], threads: flags.threads,
+        logger: this.logger, progress: quiet ? undefined : { write: (s) => process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) },
+        signal: controller.signal,
+      });
+      if (!this.jsonEnabled()) {
+        this.log(renderTable(report.results));
+        for (const line of publishedLines(report)) this.log(line);
+        this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
+      }
+      return report;
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
+  }
+}
