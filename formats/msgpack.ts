@@ -67,7 +67,6 @@ class MsgpackReader implements ShardReader {
   private fd: number | undefined;
   /** Reused for the encoded bytes of one record; sized to the largest record. */
   private readonly encoded: Uint8Array;
-  private scratch: Uint8Array | undefined;
 
   constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number) {
     this.count = table.count;
@@ -83,10 +82,11 @@ class MsgpackReader implements ShardReader {
     return this.table.meta(index);
   }
 
+  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
   async get(index: number): Promise<TensorRecord> {
-    this.scratch ??= new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, this.scratch, 0);
-    return { ...meta, tensor: this.scratch };
+    const tensor = new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, tensor, 0);
+    return { ...meta, tensor };
   }
 
   async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {

@@ -174,6 +174,9 @@ describe.each(formatNames())('format %s (conformance)', (format) => {
       expect(same(x.tensor, tensorBytes(spec, i))).toBe(true);
       expect(same(y.tensor, tensorBytes(spec, 5 - i))).toBe(true);
     }
+    // get() returns owned tensors: concurrent gets on one reader do not overwrite each other
+    const [p, q] = await Promise.all([a.get(1), a.get(4)]);
+    expect(same(p.tensor, tensorBytes(spec, 1)) && same(q.tensor, tensorBytes(spec, 4))).toBe(true);
     await a.close();
     expect(same((await b.get(2)).tensor, tensorBytes(spec, 2))).toBe(true);
     await b.close();
