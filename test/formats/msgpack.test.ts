@@ -13,7 +13,7 @@ describe('msgpack format', () => {
   beforeAll(async () => ({ dir, cleanup } = await tempDir('retina-msgpack-')));
   afterAll(() => cleanup());
 
-  it('is a stream of length-prefixed MessagePack records with typed arrays, at unaligned offsets', async () => {
+  it('is a stream of length-prefixed MessagePack records with typed arrays (float) or bin (uint8), at unaligned offsets', async () => {
     const spec: TensorSpec = { dtype: 'float32', shape: [3, 3, 3] };
     await writeShard(dir, 'msgpack', spec, 0, 1, 6);
     const bytes = await readFile(join(shardPath(dir, 0, 1), 'records.msgpack'));
@@ -30,5 +30,18 @@ describe('msgpack format', () => {
       at += 4 + len;
     }
     expect(at).toBe(bytes.length);
+  });
+
+  it('stores uint8 tensors as standard MessagePack bin', async () => {
+    const spec: TensorSpec = { dtype: 'uint8', shape: [4, 4, 3] };
+    const ds = join(dir, 'u8');
+    await writeShard(ds, 'msgpack', spec, 0, 1, 2);
+    const bytes = await readFile(join(shardPath(ds, 0, 1), 'records.msgpack'));
+    const rec = unpack(bytes.subarray(4, 4 + bytes.readUInt32LE(0))) as { tensor: Uint8Array };
+    expect(rec.tensor).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(rec.tensor).equals(Buffer.from(tensorBytes(spec, 0)))).toBe(true);
+    // bin 8 marker (0xc4) and the length 48, right before the tensor bytes
+    const at = bytes.indexOf(Buffer.from(tensorBytes(spec, 0)));
+    expect([bytes[at - 2], bytes[at - 1]]).toEqual([0xc4, 48]);
   });
 });
