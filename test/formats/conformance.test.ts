@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCompleteShard, indexDataset, openDataset, shardPath } from '../../formats/dataset.js';
+import { createShardWriter, findCompleteShard, indexDataset, openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/registry.js';
 import { typedArrayOf } from '../../formats/typed.js';
 import { byteLength, DTYPES, type TensorSpec } from '../../formats/types.js';
@@ -99,6 +99,21 @@ describe.each(formatNames())('format %s (conformance)', (format) => {
     await r.close();
   });
 
+  it('writes byte-identical data files for the same records, whatever the caller\'s timing', async () => {
+    const spec: TensorSpec = { dtype: 'uint8', shape: [16, 16, 3] };
+    const sums: string[] = [];
+    for (const pauseEvery of [0, 3, 7]) {
+      const w = await createShardWriter(fresh(), format, { index: 0, count: 1, spec, params: { p: 1 } });
+      for (let i = 0; i < 60; i++) {
+        await w.append(recordMeta(i), tensorBytes(spec, i));
+        // a macrotask pause, as when a caller awaits decoding between appends
+        if (pauseEvery && i % pauseEvery === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      sums.push(JSON.stringify((await w.close()).files));
+    }
+    expect(new Set(sums).size).toBe(1);
+  });
+
   it('a dataset of one empty shard opens with zero records', async () => {
     const ds = fresh();
     await writeShard(ds, format, { dtype: 'uint8', shape: [4, 4, 3] }, 0, 1, 0);
@@ -174,6 +189,9 @@ describe.each(formatNames())('format %s (conformance)', (format) => {
       expect(same(x.tensor, tensorBytes(spec, i))).toBe(true);
       expect(same(y.tensor, tensorBytes(spec, 5 - i))).toBe(true);
     }
+    // get() returns owned tensors: concurrent gets on one reader do not overwrite each other
+    const [p, q] = await Promise.all([a.get(1), a.get(4)]);
+    expect(same(p.tensor, tensorBytes(spec, 1)) && same(q.tensor, tensorBytes(spec, 4))).toBe(true);
     await a.close();
     expect(same((await b.get(2)).tensor, tensorBytes(spec, 2))).toBe(true);
     await b.close();
