@@ -1,5 +1,6 @@
 import { openDataset } from '../../formats/dataset.js';
 import { byteLength } from '../../formats/types.js';
+import { createNormalizer } from '../../src/normalize.js';
 import { createRng, shuffleInPlace } from '../../src/rng.js';
 import type { Phase } from './progress.js';
 
@@ -29,58 +30,52 @@ export interface RecordSource {
   close(): Promise<void>;
 }
 
-/**
- * Time `pass` (which reads `count` images) repeatedly until at least `minSeconds` have gone by,
- * and return images per second over all passes. One pass of 200 records from the page cache
- * takes milliseconds, too short for a steady figure; with `--cold` only the first pass is cold,
- * so then exactly one pass is timed.
- */
-async function rate(count: number, minSeconds: number, pass: () => Promise<void>): Promise<number> {
-  let images = 0;
+/** Time one `pass` that reads `count` images; images per second. */
+async function rate(count: number, pass: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
-  do {
-    await pass();
-    images += count;
-  } while ((performance.now() - t0) / 1000 < minSeconds);
-  return images / ((performance.now() - t0) / 1000);
+  await pass();
+  return count / ((performance.now() - t0) / 1000);
 }
 
-/** uint8 pixels to the network's input range [-1, 1], as training does at load time. */
-export type Normalise = (bytes: Uint8Array, out: Float32Array, offset: number) => void;
-
 /**
- * Measure the three read patterns of `source`: sequential into a uint8 batch buffer, sequential
- * into a float32 batch normalised by `normalise`, and one record at a time in a seeded shuffled
- * order. Each in one thread, in the order the patterns are listed.
+ * Measure the three read patterns of `source` in one thread, one pass each: sequential into a uint8 batch
+ * buffer, sequential into a float32 batch normalised to [-1, 1] (records read straight into the
+ * shared WebAssembly normaliser of `src/normalize.ts`, as `bench/read-formats.ts` does), and one
+ * record at a time in a seeded shuffled order. Used for the `images` source (each read a decode
+ * + transform) and for `--cold` datasets, where `bench/read-formats.ts`'s untimed warm-up pass
+ * would fill the page cache before the timing starts.
  */
-export async function measureReads(source: RecordSource, opts: {
-  batchSize: number; seed: number; minSeconds: number; normalise: Normalise; hooks: ReadHooks;
+export async function measureSourceReads(source: RecordSource, opts: {
+  batchSize: number; seed: number; hooks: ReadHooks;
 }): Promise<ReadRates> {
   const { count, recordBytes } = source;
   const batch = Math.max(1, Math.min(opts.batchSize, count));
   const u8 = new Uint8Array(batch * recordBytes);
-  const f32 = new Float32Array(batch * recordBytes);
+  const norm = createNormalizer(batch * recordBytes);
   const one = new Uint8Array(recordBytes);
 
   opts.hooks.onPhase('read');
   await opts.hooks.before();
-  const uint8 = await rate(count, opts.minSeconds, async () => {
+  const uint8 = await rate(count, async () => {
     for (let i = 0; i < count; i++) await source.readInto(i, u8, (i % batch) * recordBytes);
   });
 
   opts.hooks.onPhase('read-float');
   await opts.hooks.before();
-  const float = await rate(count, opts.minSeconds, async () => {
-    for (let i = 0; i < count; i++) {
-      await source.readInto(i, one, 0);
-      opts.normalise(one, f32, (i % batch) * recordBytes);
+  let sink = 0;
+  const float = await rate(count, async () => {
+    for (let i = 0; i < count; i += batch) {
+      const k = Math.min(batch, count - i);
+      for (let j = 0; j < k; j++) await source.readInto(i + j, norm.input, j * recordBytes);
+      sink += norm.run(k * recordBytes)[0]!;
     }
   });
+  if (Number.isNaN(sink)) throw new Error('normaliser produced NaN');
 
   opts.hooks.onPhase('read-random');
   await opts.hooks.before();
   const order = shuffleInPlace(Array.from({ length: count }, (_, i) => i), createRng(opts.seed));
-  const random = await rate(count, opts.minSeconds, async () => {
+  const random = await rate(count, async () => {
     for (const i of order) await source.readInto(i, one, 0);
   });
   return { uint8, float, random };

@@ -1,8 +1,8 @@
 /**
  * The study's steps, each a call into the library that does the work: preprocessing
- * (`src/preprocess/run.ts`), reading (`bench/read-formats.ts` over `formats/dataset.ts`; the
- * trainer's `images` source for the on-the-fly baseline) and training (`src/train/train.ts`).
- * Nothing here re-implements them; this file only times the calls and keeps their outputs apart.
+ * (`src/preprocess/run.ts`), reading (`bench/read-formats.ts` over `formats/dataset.ts`, and
+ * `src/transform.ts` for the on-the-fly baseline) and training (`src/train/train.ts`). This file
+ * only times the calls and keeps their outputs apart.
  */
 import { join } from 'node:path';
 import { train } from '../../src/train/train.js';
@@ -12,7 +12,9 @@ import type { Logger } from '../../src/log.js';
 import { readLabels } from '../../src/labels.js';
 import { indexImages } from '../../src/preprocess/image-index.js';
 import { transformImage } from '../../src/transform.js';
-import { datasetSource, measureReads, type ReadHooks, type ReadRates } from './reads.js';
+import { measureReads, type ReadMode } from '../read-formats.js';
+import { datasetSource, measureSourceReads, type ReadHooks, type ReadRates } from './reads.js';
+import type { Phase } from './progress.js';
 
 export { prepareUserImages } from './user-images.js';
 
@@ -42,22 +44,29 @@ export function runPaths(runDir: string): { out: string; cacheDir: string } {
   return { out: join(runDir, 'run'), cacheDir: join(runDir, 'feature-cache') };
 }
 
-/** Seconds each read pattern runs at least (warm reads repeat passes until then). */
-const MIN_READ_SECONDS = 0.5;
-
-/** uint8 → [-1, 1], what the trainer does at load time. */
-function normalise(bytes: Uint8Array, out: Float32Array, offset: number): void {
-  for (let i = 0; i < bytes.length; i++) out[offset + i] = bytes[i]! / 127.5 - 1;
-}
-
-/** The three read patterns over a dataset folder. */
-export async function measureDatasetReads(opts: { dataset: string; batchSize: number; seed: number; cold: boolean } & ReadHooks): Promise<ReadRates> {
-  const source = await datasetSource(opts.dataset);
-  try {
-    return await measureReads(source, { batchSize: opts.batchSize, seed: opts.seed, minSeconds: opts.cold ? 0 : MIN_READ_SECONDS, normalise, hooks: opts });
-  } finally {
-    await source.close();
+/**
+ * The three read patterns over a dataset folder. Warm: `bench/read-formats.ts`'s `measureReads`
+ * (one untimed pass, then the median of `passes` timed passes). Cold: one timed pass right after
+ * the page cache was dropped, since a warm-up pass would undo the drop.
+ */
+export async function measureDatasetReads(opts: { dataset: string; batchSize: number; seed: number; cold: boolean; passes?: number } & ReadHooks): Promise<ReadRates> {
+  if (opts.cold) {
+    const source = await datasetSource(opts.dataset);
+    try {
+      return await measureSourceReads(source, { batchSize: opts.batchSize, seed: opts.seed, hooks: opts });
+    } finally {
+      await source.close();
+    }
   }
+  const pattern = async (phase: Phase, mode: ReadMode): Promise<number> => {
+    opts.onPhase(phase);
+    await opts.before();
+    return (await measureReads(opts.dataset, { mode, batch: opts.batchSize, passes: opts.passes ?? 3, seed: opts.seed })).imagesPerSecond;
+  };
+  const uint8 = await pattern('read', 'uint8');
+  const float = await pattern('read-float', 'float32');
+  const random = await pattern('read-random', 'random');
+  return { uint8, float, random };
 }
 
 /** The image files of the study, in labels order: those the labels CSV lists and the folder holds. */
@@ -77,7 +86,7 @@ export async function measureImageReads(opts: { files: readonly string[]; size: 
     close: async () => {},
   };
   // A decode takes milliseconds: one pass is long enough, and more would only lengthen the study.
-  return measureReads(source, { batchSize: opts.batchSize, seed: opts.seed, minSeconds: 0, normalise, hooks: opts });
+  return measureSourceReads(source, { batchSize: opts.batchSize, seed: opts.seed, hooks: opts });
 }
 
 /** What the study keeps of a training run. */

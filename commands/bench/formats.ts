@@ -25,7 +25,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     epochs: Flags.integer({ min: 1, summary: `Training epochs. [default: ${DEFAULTS.epochs}]` }),
     'batch-size': Flags.integer({ min: 1, summary: `Batch size of training and of the batched reads. [default: ${DEFAULTS.batchSize}]` }),
     repeat: Flags.integer({ min: 1, summary: `Repeats; each figure is the median. [default: ${DEFAULTS.repeat}]` }),
-    size: Flags.integer({ min: 16, max: 4096, summary: `Side of the square tensors. [default: ${DEFAULTS.size}]` }),
+    size: Flags.integer({ min: 16, max: 4096, summary: `Side of the square tensors. [default: ${DEFAULTS.size} for small-cnn, 299 for inception-v3]` }),
     'val-fraction': Flags.custom<number>({ parse: async (s) => Number(s), summary: 'Share of patients in the validation split. [default: 0.1]' })(),
     seed: Flags.integer({ summary: `Seed of the synthetic images, the split and training. [default: ${DEFAULTS.seed}]` }),
     preset: Flags.option({ options: PRESET_NAMES, summary: "seed-exp3: the seed's Experiment 3 (200 images, 15 epochs, inception-v3 frozen, batch 32, 2 repeats), printed beside the seed's figures." })(),

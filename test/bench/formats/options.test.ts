@@ -19,14 +19,15 @@ function expectBadArgument(fn: () => unknown, text: RegExp): void {
 describe('resolveStudy', () => {
   it('uses the defaults and every registered format with no arguments', () => {
     const { config, published } = resolveStudy({}, ALL);
-    expect(config).toMatchObject({ data: 'synthetic', count: 200, formats: ALL, model: 'small-cnn', epochs: 3, batchSize: 32, repeat: 3, size: 299, preset: null, cold: false });
+    expect(config).toMatchObject({ data: 'synthetic', count: 200, formats: ALL, model: 'small-cnn', epochs: 3, batchSize: 32, repeat: 3, size: 128, preset: null, cold: false, cacheFeatures: false });
+    expect(resolveStudy({ model: 'inception-v3' }, ALL).config.size).toBe(299);
     expect(published).toBeNull();
     expect(DEFAULTS.model).toBe('small-cnn');
   });
 
   it('applies the seed-exp3 preset, with explicit values winning', () => {
     const { config, published } = resolveStudy({ preset: 'seed-exp3', repeat: 1 }, ALL);
-    expect(config).toMatchObject({ preset: 'seed-exp3', count: 200, epochs: 15, model: 'inception-v3', batchSize: 32, size: 299, repeat: 1 });
+    expect(config).toMatchObject({ preset: 'seed-exp3', count: 200, epochs: 15, model: 'inception-v3', batchSize: 32, size: 299, repeat: 1, cacheFeatures: true });
     expect(config.valFraction).toBe(0.1);
     expect(published).toEqual(PRESETS['seed-exp3'].published);
     expect(published?.serializedSeconds).toEqual([1054, 1154]);
