@@ -88,8 +88,8 @@ export function progressLine(p: ProgressState): string {
 
 /**
  * Shows progress: on a terminal one line rewritten in place (and refreshed every second, so the
- * elapsed time and ETA move during a long training); otherwise one plain line per step, which
- * reads well in a log file.
+ * elapsed time and ETA move during a long training); otherwise one plain line per step, and again
+ * every `heartbeatSeconds` while a step runs, which reads well in a log file.
  */
 export class ProgressReporter {
   private readonly tracker: EtaTracker;
@@ -101,12 +101,18 @@ export class ProgressReporter {
     plan: readonly Step[],
     private readonly repeats: number,
     private readonly out: { write(text: string): void; isTTY: boolean } | undefined,
+    private readonly heartbeatSeconds = 30,
   ) {
     this.tracker = new EtaTracker(plan);
-    if (out?.isTTY) {
-      this.timer = setInterval(() => this.render(), 1000);
+    if (out) {
+      // A terminal line moves every second; a log file gets a line every half minute of a long step.
+      this.timer = out.isTTY ? setInterval(() => this.render(), 1000) : setInterval(() => this.heartbeat(), heartbeatSeconds * 1000);
       this.timer.unref();
     }
+  }
+
+  private heartbeat(): void {
+    if (this.current && performance.now() - this.current.t >= this.heartbeatSeconds * 1000 * 0.9) this.render();
   }
 
   /** Start `step` (finishing the previous one, if any). */
@@ -160,6 +166,6 @@ export class ProgressReporter {
       etaSeconds: this.tracker.etaSeconds((now - this.current.t) / 1000),
     });
     if (this.out.isTTY) this.out.write(`\r\x1b[2K${line}`);
-    else this.out.write(`${line}\n`); // only called from begin() without a terminal
+    else this.out.write(`${line}\n`);
   }
 }

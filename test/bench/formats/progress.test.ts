@@ -51,7 +51,7 @@ describe('progress output', () => {
     expect(line).toBe('[repeat 2/3] lmdb · train · step 23/60 · 1m10s elapsed · ETA 2m05s');
   });
 
-  it('writes one line per step without a terminal, and rewrites in place on one', () => {
+  it('writes one line per step without a terminal, and rewrites in place on one', async () => {
     const lines: string[] = [];
     const p = new ProgressReporter(plan(1), 1, { isTTY: false, write: (s) => lines.push(s) });
     p.begin({ repeat: 0, source: 'images', phase: 'read' });
@@ -60,6 +60,15 @@ describe('progress output', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\[repeat 1\/1\] images · read · step 1\/4 .*ETA …\n$/);
     expect(lines[1]).toMatch(/images · train · step 2\/4 .*ETA \d+ s\n$/);
+
+    const slow: string[] = [];
+    const h = new ProgressReporter(plan(1), 1, { isTTY: false, write: (s) => slow.push(s) }, 0.05);
+    h.begin({ repeat: 0, source: 'raw', phase: 'train' });
+    await new Promise((r) => setTimeout(r, 180));
+    h.close();
+    // The step's line, then heartbeats while it runs.
+    expect(slow.length).toBeGreaterThanOrEqual(2);
+    expect(slow.every((l) => l.includes('raw · train'))).toBe(true);
 
     const tty: string[] = [];
     const q = new ProgressReporter(plan(1), 1, { isTTY: true, write: (s) => tty.push(s) });
