@@ -17,7 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { xxh64Of } from '../src/checksum.js';
-import { createNormalizer } from '../src/normalize.js';
+import { createNormalizer, normalizeJs } from '../src/normalize.js';
 import { createRng, shuffleInPlace } from '../src/rng.js';
 import { createShardWriter, findCompleteShard, openDataset, shardPath } from '../formats/dataset.js';
 import { formatNames } from '../formats/registry.js';
@@ -131,6 +131,25 @@ export async function measureCeiling(file: string, recordBytes: number, records:
   }
 }
 
+/**
+ * The uint8 → float32 [-1, 1] conversion alone, `images` 299x299x3 images per pass, in memory:
+ * the plain JS loop (`normalizeJs`) and the WebAssembly SIMD normaliser.
+ */
+export async function measureNormalize(images = 300, passes = 3): Promise<{ js: Measurement; simd: Measurement }> {
+  const n = byteLength(BENCH_SPEC);
+  const norm = createNormalizer(n);
+  fillRandom(norm.input, 7);
+  const src = Uint8Array.from(norm.input);
+  const dst = new Float32Array(n);
+  const js = await timed(images, passes, async () => {
+    for (let i = 0; i < images; i++) normalizeJs(src, dst);
+  });
+  const simd = await timed(images, passes, async () => {
+    for (let i = 0; i < images; i++) norm.run(n);
+  });
+  return { js, simd };
+}
+
 /** Fill `out` with cheap pseudo-random bytes (xorshift32): content does not matter to reads. */
 function fillRandom(out: Uint8Array, seed: number): void {
   const w = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >>> 2);
@@ -182,6 +201,8 @@ export interface ReadBenchResult {
   passes: number;
   ceiling: Measurement;
   ceilingWithChecksum: Measurement;
+  /** The conversion alone, in memory. */
+  normalize: { js: Measurement; simd: Measurement };
   rows: ReadBenchRow[];
   machine: string;
   date: string;
@@ -207,6 +228,8 @@ export async function runReadBench(opts: { dir: string; records?: number; passes
   const ceiling = await measureCeiling(npy, rb, records, { batch, passes, offset: 128 });
   const ceilingSum = await measureCeiling(npy, rb, records, { batch, passes, offset: 128, checksum: true });
   log(`ceiling ${show(ceiling)}; with xxh64 ${show(ceilingSum)}`);
+  const normalize = await measureNormalize(300, passes);
+  log(`normalize alone: JS ${show(normalize.js)}, SIMD ${show(normalize.simd)}`);
   const rows: ReadBenchRow[] = [];
   for (const f of formats) {
     const ds = join(opts.dir, f);
@@ -224,7 +247,7 @@ export async function runReadBench(opts: { dir: string; records?: number; passes
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   return {
     records, recordBytes: rb, batch, passes,
-    ceiling, ceilingWithChecksum: ceilingSum, rows,
+    ceiling, ceilingWithChecksum: ceilingSum, normalize, rows,
     machine: `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     date: new Date().toISOString(),
   };
@@ -246,6 +269,8 @@ export function formatTable(r: ReadBenchResult): string {
     `| ceiling: pread, no checksum | ${cell(r.ceiling)} | | | 100% |`,
     `| ceiling + xxh64 | ${cell(r.ceilingWithChecksum)} | | | ${pct(r.ceilingWithChecksum.imagesPerSecond / r.ceiling.imagesPerSecond)}, ${pct(r.ceilingWithChecksum.cpuImagesPerSecond / r.ceiling.cpuImagesPerSecond)} |`,
     ...r.rows.map((x) => `| ${x.format} | ${cell(x.uint8)} | ${cell(x.float32)} | ${cell(x.random)} | ${pct(x.ratioToCeiling)}, ${pct(x.cpuRatioToCeiling)} |`),
+    `| conversion alone, JS loop | | ${cell(r.normalize.js)} | | |`,
+    `| conversion alone, WebAssembly SIMD | | ${cell(r.normalize.simd)} | | |`,
   ];
   return lines.join('\n');
 }
