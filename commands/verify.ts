@@ -11,7 +11,9 @@ export default class Verify extends RetinaCommand<VerifyResult> {
 
   public async run(): Promise<VerifyResult> {
     const { args } = await this.parse(Verify);
-    const result = await verifyDataset(args.dataset);
+    const result = await verifyDataset(args.dataset, {
+      onShard: (shard, count, records, problems) => this.logger.info(`shard ${shard + 1}/${count}: ${records} records, ${problems ? `${problems} problem(s)` : 'ok'}`),
+    });
     if (result.ok) {
       this.log(`ok: ${result.records} records in ${result.shards} ${result.format} shards of ${result.dataset}`);
     } else {
