@@ -29,12 +29,9 @@ const binPackr = new Packr({ useRecords: false });
 
 class MsgpackWriter implements ShardWriter {
   private position = 0;
-  private readonly recordBytes: number;
   private readonly prefix = new Uint8Array(4);
 
-  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {
-    this.recordBytes = byteLength(staging.spec);
-  }
+  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {}
 
   async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
