@@ -33,7 +33,11 @@ class MsgpackWriter implements ShardWriter {
 
   constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {}
 
-  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+  append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    return this.staging.serial(() => this.appendNow(meta, tensor));
+  }
+
+  private async appendNow(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
     const spec = this.staging.spec;
     const packed = (spec.dtype === 'uint8' ? binPackr : packr).pack({ id: meta.id, label: meta.label, split: meta.split, dtype: spec.dtype, shape: spec.shape, tensor: typedArrayOf(tensor, spec.dtype) });
@@ -44,14 +48,22 @@ class MsgpackWriter implements ShardWriter {
     this.position += 4 + packed.length;
   }
 
-  async close(): Promise<ShardManifest> {
+  close(): Promise<ShardManifest> {
+    return this.staging.serial(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<ShardManifest> {
     this.staging.assertOpen();
     await this.fh.sync();
     await this.fh.close();
     return this.staging.commit();
   }
 
-  async abort(): Promise<void> {
+  abort(): Promise<void> {
+    return this.staging.serial(() => this.abortNow());
+  }
+
+  private async abortNow(): Promise<void> {
     await this.fh.close().catch(() => undefined);
     await this.staging.abort();
   }
