@@ -26,7 +26,6 @@ const packr = new Packr({ moreTypes: true, useRecords: false });
 /** Encodes a Uint8Array as plain `bin`, which `packr` decodes to a view of the input: no copy. */
 const binPackr = new Packr({ useRecords: false });
 
-
 class MsgpackWriter implements ShardWriter {
   private position = 0;
   private readonly prefix = new Uint8Array(4);
@@ -72,7 +71,6 @@ class MsgpackWriter implements ShardWriter {
 function pick(m: RecordMeta): RecordMeta {
   return { id: m.id, label: m.label, split: m.split };
 }
-
 
 class MsgpackReader implements ShardReader {
   readonly count: number;

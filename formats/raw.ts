@@ -61,7 +61,6 @@ class RawWriter implements ShardWriter {
   }
 }
 
-
 class RawReader implements ShardReader {
   readonly count: number;
   private readonly recordBytes: number;
