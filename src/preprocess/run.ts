@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { createShardWriter, indexDataset, shardStatus } from '../../formats/dataset.js';
+import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/registry.js';
 import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
 import { usableCpus } from '../cpus.js';
@@ -15,7 +15,6 @@ import { indexImages } from './image-index.js';
 import { transformInOrder } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
-import { removeStaleTemps } from './stale.js';
 import { applySharpPlan, planThreads } from './threads.js';
 import { invalidInputError, validateInputs } from './validate.js';
 
@@ -129,7 +128,8 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
     });
   }
   if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
-  for (const name of await removeStaleTemps(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
+  // Temporary folders of this shard left by a killed run (a task never touches other shards').
+  for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
 
   const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
   log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
