@@ -53,7 +53,7 @@ async function repeated(dir: string, sources: string[], n: number): Promise<{ im
   return { images, labels: join(dir, 'labels.csv'), files };
 }
 
-interface Run { imagesPerSecond: number; records: number; peakRssMiB: number; wallS: number }
+interface Run { imagesPerSecond: number; records: number; peakRssMiB: number; wallS: number; cpuS: number }
 
 async function preprocessRun(input: { images: string; labels: string }, threads: number, extra: string[] = []): Promise<Run> {
   const best: Run[] = [];
@@ -61,31 +61,45 @@ async function preprocessRun(input: { images: string; labels: string }, threads:
     const out = join(WORK, 'out');
     await rm(out, { recursive: true, force: true });
     const t0 = performance.now();
-    const r = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
+    const r = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
       '--images', input.images, '--labels', input.labels, '--out', out, '--threads', String(threads), ...extra],
       { env: { UV_THREADPOOL_SIZE: String(Math.max(4, threads)) } });
     const wallS = (performance.now() - t0) / 1000;
     const json = JSON.parse(r.stdout) as { imagesPerSecond: number; records: number };
     const kb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]);
-    best.push({ imagesPerSecond: json.imagesPerSecond, records: json.records, peakRssMiB: Math.round(kb / 1024), wallS: Math.round(wallS * 10) / 10 });
+    const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+    best.push({ imagesPerSecond: json.imagesPerSecond, records: json.records, peakRssMiB: Math.round(kb / 1024), wallS: Math.round(wallS * 10) / 10, cpuS: Number(cpu?.[1]) + Number(cpu?.[2]) });
   }
   best.sort((a, b) => b.imagesPerSecond - a.imagesPerSecond);
-  return best[0]!;
+  return { ...best[0]!, cpuS: Math.min(...best.map((b) => b.cpuS)) };
 }
 
-async function seedRun(size: number, files: string[]): Promise<number> {
+/**
+ * CPU milliseconds per image, marginal: (CPU of n images - CPU of n/10) / (0.9 n), so process
+ * start-up and validation cancel out. CPU time, unlike wall time, barely moves when other jobs
+ * share the cores: the per-core figure that survives a busy machine.
+ */
+async function cpuPerImage(dir: string, sources: string[], n: number): Promise<number> {
+  const small = await preprocessRun(await repeated(join(dir, 'small'), sources, Math.round(n / 10)), 1);
+  const large = await preprocessRun(await repeated(join(dir, 'large'), sources, n), 1);
+  return (1000 * (large.cpuS - small.cpuS)) / (n - Math.round(n / 10));
+}
+
+async function seedRun(size: number, files: string[]): Promise<{ msPerImage: number; cpuMsPerImage: number }> {
   const r = await sh('/usr/bin/python3', [join(ROOT, 'bench', 'seed_pil_torchvision.py'), String(size), ...files]);
-  return (JSON.parse(r.stdout) as { msPerImage: number }).msPerImage;
+  return JSON.parse(r.stdout) as { msPerImage: number; cpuMsPerImage: number };
 }
 
 /** sharp's plain `resize(size, size, contain)` on one libvips thread: the floor to compare with. */
-async function sharpPlain(files: string[], size: number): Promise<number> {
+async function sharpPlain(files: string[], size: number): Promise<{ ms: number; cpuMs: number }> {
   sharp.concurrency(1);
   sharp.cache(false);
   for (const f of files.slice(0, 3)) await sharp(f).resize(size, size, { fit: 'contain' }).raw().toBuffer();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (const f of files) await sharp(f).resize(size, size, { fit: 'contain' }).raw().toBuffer();
-  return (performance.now() - t0) / files.length;
+  const c = process.cpuUsage(c0);
+  return { ms: (performance.now() - t0) / files.length, cpuMs: (c.user + c.system) / 1000 / files.length };
 }
 
 const all = usableCpus().cpus;
@@ -102,16 +116,20 @@ const synthFiles = (await readdir(join(WORK, 'synth-src', 'train'))).sort().map(
 const synth = await repeated(join(WORK, 'synth'), synthFiles, SYNTH);
 const synthBig = await repeated(join(WORK, 'synth-big'), synthFiles, BIG);
 
-for (const [name, input, n] of [['Kaggle originals (10 real, 2592x1944-4928x3264)', real, real.files.length], ['synthetic 1024x683', synth, SYNTH]] as const) {
+for (const [name, input, n, sources] of [['Kaggle originals (10 real, 2592x1944-4928x3264)', real, real.files.length, originals], ['synthetic 1024x683', synth, SYNTH, synthFiles]] as const) {
   say(`\n## ${name}, ${n} images, --size 299 uint8`);
   const one = await preprocessRun(input, 1);
   const many = await preprocessRun(input, all);
-  const seedMs = await seedRun(299, input.files.slice(0, Math.min(60, input.files.length)));
-  const plainMs = await sharpPlain(input.files.slice(0, Math.min(60, input.files.length)), 299);
+  const cpuMs = await cpuPerImage(join(WORK, 'cpu'), sources, n);
+  const seed = await seedRun(299, input.files.slice(0, Math.min(60, input.files.length)));
+  const seedMs = seed.msPerImage;
+  const plain = await sharpPlain(input.files.slice(0, Math.min(60, input.files.length)), 299);
   say(`- retina preprocess --threads 1: ${one.imagesPerSecond} images/s per core (${(1000 / one.imagesPerSecond).toFixed(1)} ms/image), peak RSS ${one.peakRssMiB} MiB`);
   say(`- retina preprocess --threads ${all}: ${many.imagesPerSecond} images/s on all ${all} cores, peak RSS ${many.peakRssMiB} MiB (wall ${many.wallS} s incl. startup and validation)`);
-  say(`- seed PIL + torchvision (1 thread): ${seedMs.toFixed(1)} ms/image = ${(1000 / seedMs).toFixed(1)} images/s; retina per core is ${(one.imagesPerSecond / (1000 / seedMs)).toFixed(1)}x faster`);
-  say(`- sharp plain resize(299, contain), 1 thread: ${plainMs.toFixed(1)} ms/image = ${(1000 / plainMs).toFixed(1)} images/s`);
+  say(`- retina preprocess, CPU time per image (marginal, --threads 1): ${cpuMs.toFixed(1)} ms = ${(1000 / cpuMs).toFixed(1)} images/s per core of CPU`);
+  say(`- seed PIL + torchvision (1 thread): ${seedMs.toFixed(1)} ms/image wall = ${(1000 / seedMs).toFixed(1)} images/s; CPU ${seed.cpuMsPerImage.toFixed(1)} ms/image = ${(1000 / seed.cpuMsPerImage).toFixed(1)} images/s`);
+  say(`- ratio retina / seed per core: ${(one.imagesPerSecond / (1000 / seedMs)).toFixed(1)}x by wall time, ${(seed.cpuMsPerImage / cpuMs).toFixed(1)}x by CPU time`);
+  say(`- sharp plain resize(299, contain), 1 thread, no crop: ${plain.ms.toFixed(1)} ms/image wall, ${plain.cpuMs.toFixed(1)} ms CPU = ${(1000 / plain.cpuMs).toFixed(1)} images/s per core of CPU`);
   const bg = await preprocessRun(input, all, ['--normalize', 'ben-graham', '--dtype', 'float16']);
   say(`- --normalize ben-graham --dtype float16 --threads ${all}: ${bg.imagesPerSecond} images/s, peak RSS ${bg.peakRssMiB} MiB`);
 }

@@ -96,8 +96,12 @@ describe('retina preprocess sharding, determinism and crash safety', () => {
     expect(parseJson<Result>(await run(out))).toMatchObject({ skipped: false, records: 30 });
     expect(await records(out)).toEqual(single);
     expect(parseJson<Result>(await run(out, ['--force']))).toMatchObject({ skipped: false });
-    const other = await run(out, ['--seed', '5']);
-    expect(other.code).toBe(7);
+    // Other settings never silently replace a complete shard.
+    for (const other of [['--seed', '5'], ['--dtype', 'float16'], ['--crop', 'none']]) {
+      const r = await run(out, other);
+      expect(r.code, other.join(' ')).toBe(7);
+      expect(r.stdout).toContain('--force');
+    }
   });
 
   /** Start a run, wait until its temporary shard folder exists, send `signal`; resolves with the exit code. */
