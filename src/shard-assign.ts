@@ -65,7 +65,9 @@ export function parseShard(text: string): ShardSpec {
  */
 export function shardFromSlurm(env: NodeJS.ProcessEnv = process.env): ShardSpec | undefined {
   const { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_MIN: min, SLURM_ARRAY_TASK_COUNT: count, SLURM_ARRAY_TASK_MAX: max } = env;
-  if (id === undefined || count === undefined) return undefined;
+  if (id === undefined) return undefined;
+  // Without the count every task would think it is the only one and write the same shard.
+  if (count === undefined) throw badArgument('the Slurm array task', 'SLURM_ARRAY_TASK_COUNT beside SLURM_ARRAY_TASK_ID', undefined, 'Pass --shard INDEX/COUNT explicitly.');
   const num = (name: string, v: string | undefined, fallback?: number): number => {
     if (v === undefined && fallback !== undefined) return fallback;
     if (v === undefined || !/^\d+$/.test(v)) throw badArgument(name, 'a non-negative integer', v);

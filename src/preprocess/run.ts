@@ -1,7 +1,8 @@
 import { basename, resolve } from 'node:path';
-import { createShardWriter, indexDataset, shardStatus } from '../../formats/dataset.js';
+import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/registry.js';
 import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
+import { canonicalJson } from '../../formats/manifest.js';
 import { usableCpus } from '../cpus.js';
 import { RetinaError, badArgument } from '../errors.js';
 import { readLabels, type RowProblem } from '../labels.js';
@@ -98,7 +99,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   ]);
   const { items, problems } = validateInputs(labels, images);
   log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
-  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length);
+  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
 
   const splits = assignSplits(items, opts.valFraction, opts.seed);
@@ -117,17 +118,26 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
-  const status = await shardStatus(out, index, count, { verify: true, expect: { format: opts.format, spec, params } });
-  if (status.state === 'complete' && !opts.force) {
-    log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
-    return result(status.manifest, 0, true, null);
-  }
-  if (status.state === 'invalid' && !opts.force && status.reason === 'written with other parameters') {
-    throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} was written with other parameters`, {
-      location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
-    });
+  const status = await shardStatus(out, index, count, { verify: true });
+  if (status.state === 'complete') {
+    const m = status.manifest;
+    const differs = m.format !== opts.format ? `format ${m.format}`
+      : canonicalJson(m.spec) !== canonicalJson(spec) ? `spec ${canonicalJson(m.spec)}`
+      : canonicalJson(m.params) !== canonicalJson(params) ? `parameters ${canonicalJson(m.params)}` : undefined;
+    if (differs === undefined && !opts.force) {
+      log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
+      return result(m, 0, true, null);
+    }
+    if (differs !== undefined && !opts.force) {
+      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings (${differs})`, {
+        location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
+      });
+    }
+    log.info(`shard ${shardText}: --force, redoing it`);
   }
   if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
+  // Temporary folders of this shard left by a killed run (a task never touches other shards').
+  for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
 
   const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
   log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
