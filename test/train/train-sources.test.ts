@@ -45,6 +45,12 @@ describe('training from a dataset and from images', () => {
     expect(fromImages.trainImages).toBe(fromRaw.trainImages);
     expect(fromImages.epochs[1]!.trainLoss).toBeCloseTo(fromRaw.epochs[1]!.trainLoss, 5);
     expect(fromImages.final.confusion).toEqual(fromRaw.final.confusion);
+    // Every format feeds the same tensors: lmdb trains exactly like raw.
+    const lmdb = join(dir, 'lmdb');
+    await writeImageDataset(fx, lmdb, { format: 'lmdb', transform: TRANSFORM, valFraction: 0.25 });
+    const fromLmdb = await train({ ...opts, source: 'lmdb', data: lmdb, out: join(dir, 'l') });
+    expect(fromLmdb.epochs.map((e) => e.trainLoss)).toEqual(fromRaw.epochs.map((e) => e.trainLoss));
+    await expect(train({ ...opts, source: 'lmdb', data: raw, out: join(dir, 'l2') })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/format "raw", not "lmdb"/) });
   }, 300_000);
 
   it('fine-tunes on wasm (retina\'s Conv2DBackpropFilter) and the model evaluates like training said', async () => {
