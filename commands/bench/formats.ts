@@ -39,8 +39,14 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
   public async run(): Promise<BenchReport> {
     const { flags } = await this.parse(BenchFormats);
     const controller = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    // First signal: stop after the running step (a training cannot be cut short) and clean up;
+    // a second one quits at once, leaving OUT/work behind.
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) process.exit(130);
+      this.logger.warn(`${signal}: stopping after the current step (send it again to quit now)`);
+      controller.abort(signal);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     const quiet = this.jsonEnabled() || this.logger.level === 'warn' || this.logger.level === 'error' || this.logger.level === 'silent';
     try {
       const report = await runFormatsStudy({

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../../bench/formats/types.js';
 import { chromium } from '../../helpers/chromium.js';
-import { KAGGLE_SAMPLE, parseJson, runCli, tempDir } from '../../helpers/cli.js';
+import { BIN, KAGGLE_SAMPLE, parseJson, runCli, tempDir } from '../../helpers/cli.js';
 
 /**
  * `retina bench formats` end to end, as a user runs it, on a small configuration: a generated
@@ -119,6 +120,30 @@ describe('retina bench formats on real images', () => {
       await cleanup();
     }
   }, 300_000);
+});
+
+describe('retina bench formats, interrupted', () => {
+  it('stops cleanly on SIGINT: exit 130, no report, no work data left', async () => {
+    const { dir, cleanup } = await tempDir('retina-bench-int-');
+    try {
+      const child = spawn(process.execPath, [BIN, 'bench', 'formats', '--count', '16', '--formats', 'raw', '--repeat', '3', '--epochs', '1', '--size', '32',
+        '--val-fraction', '0.25', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+        stderr += String(d);
+        if (stderr.includes('[repeat 1/3] raw')) resolve();
+      }));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toMatch(/SIGINT: stopping after the current step/);
+      expect(stderr).toMatch(/ABORTED|Interrupted/);
+      expect(existsSync(join(dir, 'report.json'))).toBe(false);
+      expect(existsSync(join(dir, 'work'))).toBe(false);
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
 });
 
 describe('retina bench formats, arguments', () => {
