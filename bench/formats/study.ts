@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateFixtures } from '../../fixtures/generate.js';
 import { formatNames } from '../../formats/registry.js';
@@ -18,7 +18,7 @@ import { IMAGES, type BenchReport, type RunMeasurement } from './types.js';
 export interface FormatsStudyOptions extends StudyRequest {
   /** Report folder; default `./retina-bench/<UTC timestamp>`. */
   out?: string | undefined;
-  /** Keep the generated images and datasets (under OUT/work) instead of deleting them at the end. */
+  /** Keep the generated images, datasets and run folders (under OUT/work-XXXXXX) instead of deleting them. */
   keepData?: boolean | undefined;
   /** CPUs for preprocessing and feature extraction; default `usableCpus()`. */
   threads?: number | undefined;
@@ -75,7 +75,6 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
   if (config.cold) assertCanDropCaches();
   const createdAt = new Date();
   const outDir = resolve(opts.out ?? join('retina-bench', timestampName(createdAt)));
-  const work = join(outDir, 'work');
   const threads = usableCpus(opts.threads).cpus;
   const probed = await hasFincore();
   const machine = machineInfo();
@@ -83,7 +82,9 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
     if (opts.signal?.aborted) throw new RetinaError('ABORTED', 'Interrupted: the study stopped; no report was written', { hint: 'Rerun the command.' });
   };
 
-  await mkdir(work, { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  // A folder of our own (never a `work` the user already had there): it is deleted at the end.
+  const work = await mkdtemp(join(outDir, 'work-'));
   const progress = new ProgressReporter(studyPlan(config.formats, config.repeat), config.repeat, opts.progress);
   // On a terminal, log lines (ours and the libraries') go above the progress line, not into it.
   const log = opts.progress?.isTTY ? createLogger(baseLog.level, (line) => progress.print(line)) : baseLog;
@@ -145,6 +146,8 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
           model: config.model, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, size: config.size,
           cacheFeatures: config.cacheFeatures, runDir: join(work, 'runs', `${source}-${repeat}`), threads, logger: libLog, signal: opts.signal,
         });
+        // An InceptionV3 run folder holds an 87 MB model: keep only what was asked for.
+        if (!opts.keepData) await rm(join(work, 'runs', `${source}-${repeat}`), { recursive: true, force: true });
         backend = trained.backend;
         config.split ??= { train: trained.trainImages, val: trained.valImages };
         progress.end();

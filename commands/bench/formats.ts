@@ -32,7 +32,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     'cache-features': Flags.boolean({ allowNo: true, summary: 'Frozen-backbone feature cache: on reads each source once per training instead of every epoch. [default: off; on with the preset]' }),
     cold: Flags.boolean({ default: false, summary: 'Drop the page cache before each read and training (needs root; Linux).' }),
     out: Flags.directory({ summary: 'Report folder. [default: ./retina-bench/<UTC time>]' }),
-    'keep-data': Flags.boolean({ default: false, summary: 'Keep the images and datasets under OUT/work.' }),
+    'keep-data': Flags.boolean({ default: false, summary: 'Keep the images, datasets and training runs under OUT/work-XXXXXX.' }),
     threads: Flags.integer({ min: 1, summary: 'CPUs for preprocessing and feature extraction. [default: usable CPUs]' }),
   };
 
@@ -40,7 +40,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     const { flags } = await this.parse(BenchFormats);
     const controller = new AbortController();
     // First signal: stop after the running step (a training cannot be cut short) and clean up;
-    // a second one quits at once, leaving OUT/work behind.
+    // a second one quits at once, leaving OUT/work-XXXXXX behind.
     const onSignal = (signal: NodeJS.Signals) => {
       if (controller.signal.aborted) process.exit(130);
       this.logger.warn(`${signal}: stopping after the current step (send it again to quit now)`);
