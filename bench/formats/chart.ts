@@ -136,12 +136,12 @@ export function renderChartSvg(report: BenchReport): string {
     ...wrap(`Cache: ${report.cache.statement}`, 150).map((line, i) => `<text x="20" y="${88 + i * 16}" font-size="12" fill="#333">${xml(line)}</text>`),
   ];
   let y = 88 + (head.length - 3) * 16;
-  const epochScale = linearScale(Math.max(...results.map((r) => r.spread.epochSeconds?.max ?? r.epochSeconds), 0));
-  const epochPanel = panel('Training time per epoch (seconds; median, whiskers min–max)', y,
+  const epochScale = linearScale(Math.max(...results.map((r) => r.spread.secondsPerEpoch?.max ?? r.secondsPerEpoch), 0));
+  const epochPanel = panel(`Training time per epoch (whole training ÷ ${config.epochs}${config.cacheFeatures ? ', feature extraction included' : ''}; seconds, median, whiskers min–max)`, y,
     results.map((r) => ({
       source: r.source,
-      bars: [{ source: r.source, metric: 'epochSeconds', value: r.epochSeconds, spread: r.spread.epochSeconds, color: r.source === IMAGES ? COLORS.images : COLORS.format,
-        label: `${formatSeconds(r.epochSeconds)} s${r.speedupVsImages !== null && r.source !== IMAGES ? `  (${r.speedupVsImages.toFixed(2)}x vs images)` : ''}` }],
+      bars: [{ source: r.source, metric: 'secondsPerEpoch', value: r.secondsPerEpoch, spread: r.spread.secondsPerEpoch, color: r.source === IMAGES ? COLORS.images : COLORS.format,
+        label: `${formatSeconds(r.secondsPerEpoch)} s${r.speedupVsImages !== null && r.source !== IMAGES ? `  (${r.speedupVsImages.toFixed(2)}x vs images)` : ''}` }],
     })), epochScale, 18);
   y += epochPanel.height + 8;
 

@@ -53,7 +53,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- Cache: ${report.cache.statement}`,
     '',
     renderMarkdownTable(report.results),
-    'Columns: "read" is sequential reading into uint8 batches (for images: JPEG decode + transform), "float" into float32 batches normalised to [-1, 1], "random" one record at a time in a shuffled order; "cached" is the share of the files resident in the page cache just before the reads; "train s" is the whole training call.',
+    'Columns: "read" is sequential reading into uint8 batches (for images: JPEG decode + transform), "float" into float32 batches normalised to [-1, 1], "random" one record at a time in a shuffled order; "cached" is the share of the files resident in the page cache just before the reads; "train s" is the whole training call (model build, feature extraction when cached, every epoch with validation) and "s/epoch" that divided by the epochs.',
     '',
     ...publishedLines(report),
     '![chart](chart.svg)',

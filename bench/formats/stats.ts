@@ -55,6 +55,7 @@ export function summarise(runs: readonly RunMeasurement[], sources: readonly str
     const records = mine[0]!.records;
     const epochSeconds = take('epochSeconds', mine.map((r) => (r.epochSeconds.length ? mean(r.epochSeconds) : null)));
     const trainSeconds = take('trainSeconds', mine.map((r) => r.trainSeconds)) ?? 0;
+    const secondsPerEpoch = take('secondsPerEpoch', mine.map((r) => (r.epochSeconds.length ? r.trainSeconds / r.epochSeconds.length : null)));
     const preprocessSeconds = take('preprocessSeconds', mine.map((r) => r.preprocessSeconds));
     const speedups = hasImages ? speedupsPerRepeat(runs, source) : [];
     const resident = mine.map((r) => r.residentBeforeRead).filter((v): v is number => v !== null);
@@ -70,7 +71,8 @@ export function summarise(runs: readonly RunMeasurement[], sources: readonly str
       randomReadImagesPerSecond: take('randomReadImagesPerSecond', mine.map((r) => r.randomReadImagesPerSecond)) ?? 0,
       preprocessSeconds,
       trainSeconds,
-      epochSeconds: epochSeconds ?? (last.epochSeconds.length ? trainSeconds / last.epochSeconds.length : 0),
+      epochSeconds: epochSeconds ?? 0,
+      secondsPerEpoch: secondsPerEpoch ?? 0,
       speedupVsImages: take('speedupVsImages', speedups),
       endToEndSeconds: (preprocessSeconds ?? 0) + trainSeconds,
       spread,

@@ -44,7 +44,7 @@ export function tableRows(results: readonly SourceResult[]): { header: string[];
     withRange(r, 'randomReadImagesPerSecond', formatRate),
     r.residentBeforeRead === null ? '?' : `${Math.round(r.residentBeforeRead * 100)}%`,
     withRange(r, 'trainSeconds', formatSeconds),
-    formatSeconds(r.epochSeconds),
+    formatSeconds(r.secondsPerEpoch),
     r.speedupVsImages === null ? '–' : withRange(r, 'speedupVsImages', (v) => (v === null ? '–' : `${v.toFixed(2)}x`)),
   ]);
   return { header, rows };

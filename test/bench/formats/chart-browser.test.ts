@@ -23,7 +23,7 @@ describe('chart in a real browser', () => {
       expect(dom).toMatch(/<body data-bars="20"/);
       for (const source of ['images', 'raw', 'msgpack', 'lmdb']) {
         const rendered = [...dom.matchAll(new RegExp(`<rect class="bar" data-source="${source}" data-metric="(\\w+)"[^>]*data-rendered-width="([\\d.]+)"`, 'g'))];
-        expect(rendered.filter((m) => m[1] === 'epochSeconds')).toHaveLength(1);
+        expect(rendered.filter((m) => m[1] === 'secondsPerEpoch')).toHaveLength(1);
         expect(rendered.filter((m) => m[1]!.endsWith('ImagesPerSecond'))).toHaveLength(3);
         for (const m of rendered) expect(Number(m[2])).toBeGreaterThan(0);
       }

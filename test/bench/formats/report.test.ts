@@ -49,10 +49,10 @@ describe('chart', () => {
   it('draws an epoch bar and three read bars per source, longer for slower epochs', () => {
     const bars = barsOf(svgOf(sampleReport()));
     for (const source of ['images', 'raw', 'lmdb']) {
-      expect(bars.filter((b) => b.source === source && b.metric === 'epochSeconds')).toHaveLength(1);
+      expect(bars.filter((b) => b.source === source && b.metric === 'secondsPerEpoch')).toHaveLength(1);
       expect(bars.filter((b) => b.source === source && b.metric.includes('ImagesPerSecond'))).toHaveLength(3);
     }
-    const epoch = (s: string) => bars.find((b) => b.source === s && b.metric === 'epochSeconds')!;
+    const epoch = (s: string) => bars.find((b) => b.source === s && b.metric === 'secondsPerEpoch')!;
     expect(epoch('images').width).toBeGreaterThan(epoch('lmdb').width);
     expect(epoch('lmdb').width).toBeGreaterThan(epoch('raw').width);
     const read = (s: string) => bars.find((b) => b.source === s && b.metric === 'readImagesPerSecond')!;

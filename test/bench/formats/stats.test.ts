@@ -57,6 +57,8 @@ describe('summarise', () => {
     expect(raw.spread.trainSeconds?.min).toBeCloseTo(10, 10);
     expect(raw.spread.trainSeconds?.max).toBeCloseTo(20.1, 10);
     expect(raw.epochSeconds).toBeCloseTo(10.2 / 3, 10);
+    expect(raw.secondsPerEpoch).toBeCloseTo(10.2 / 3, 10);
+    expect(raw.spread.secondsPerEpoch?.max).toBeCloseTo(20.1 / 3, 10);
     expect(raw.bytesPerRecord).toBe(53_640_000 / 200);
     expect(raw.preprocessSeconds).toBe(3);
     expect(raw.endToEndSeconds).toBeCloseTo(13.2, 10);
