@@ -137,7 +137,7 @@ export function renderChartSvg(report: BenchReport): string {
   ];
   let y = 88 + (head.length - 3) * 16;
   const epochScale = linearScale(Math.max(...results.map((r) => r.spread.secondsPerEpoch?.max ?? r.secondsPerEpoch), 0));
-  const epochPanel = panel(`Training time per epoch (whole training ÷ ${config.epochs}${config.cacheFeatures ? ', feature extraction included' : ''}; seconds, median, whiskers min–max)`, y,
+  const epochPanel = panel(`Seconds per training epoch (whole training ÷ ${config.epochs}${config.cacheFeatures ? ', feature extraction included' : ''}; median, min–max)`, y,
     results.map((r) => ({
       source: r.source,
       bars: [{ source: r.source, metric: 'secondsPerEpoch', value: r.secondsPerEpoch, spread: r.spread.secondsPerEpoch, color: r.source === IMAGES ? COLORS.images : COLORS.format,
