@@ -237,6 +237,8 @@ export interface ReadBenchResult {
   /** The conversion alone, in memory. */
   normalize: { js: Measurement; simd: Measurement };
   rows: ReadBenchRow[];
+  /** Peak resident memory of the whole run (MiB): reading stays flat whatever the dataset size. */
+  peakRssMiB: number;
   machine: string;
   date: string;
 }
@@ -289,6 +291,7 @@ export async function runReadBench(opts: { dir: string; records?: number; passes
   return {
     records, recordBytes: rb, batch, passes,
     ceiling, ceilingWithChecksum: ceilingSum, memcpy, normalize, rows,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     machine: `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     date: new Date().toISOString(),
   };
@@ -333,5 +336,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     rewrite: process.argv.includes('--rewrite'),
     log: (l) => process.stderr.write(l + '\n'),
   });
-  process.stdout.write(process.argv.includes('--json') ? JSON.stringify(result, null, 1) + '\n' : `${formatTable(result)}\n\n${result.machine}; ${result.date}; ${result.records} records of ${result.recordBytes} bytes, batch ${result.batch}, cells: median img/s (best pass / per CPU-second), median of ${result.passes} passes\n`);
+  process.stdout.write(process.argv.includes('--json') ? JSON.stringify(result, null, 1) + '\n' : `${formatTable(result)}\n\n${result.machine}; ${result.date}; ${result.records} records of ${result.recordBytes} bytes, batch ${result.batch}, cells: median img/s (best pass / per CPU-second), median of ${result.passes} passes; peak RSS ${result.peakRssMiB} MiB\n`);
 }
