@@ -126,7 +126,9 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       : canonicalJson(m.params) !== canonicalJson(params) ? `parameters ${canonicalJson(m.params)}` : undefined;
     if (differs === undefined && !opts.force) {
       log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
-      return result(m, 0, true, null);
+      // A run killed between closing its only shard and indexing still gets its manifest.json.
+      const indexed = count === 1 ? await indexDataset(out) : undefined;
+      return result(m, 0, true, indexed?.manifest ?? null);
     }
     if (differs !== undefined && !opts.force) {
       throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings (${differs})`, {
