@@ -1,4 +1,5 @@
-import { basename, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/registry.js';
 import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
@@ -118,6 +119,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
+  await refuseOtherShardCount(out, count, shardText);
   const status = await shardStatus(out, index, count, { verify: true });
   if (status.state === 'complete') {
     const m = status.manifest;
@@ -126,7 +128,9 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       : canonicalJson(m.params) !== canonicalJson(params) ? `parameters ${canonicalJson(m.params)}` : undefined;
     if (differs === undefined && !opts.force) {
       log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
-      return result(m, 0, true, null);
+      // A run killed between closing its only shard and indexing still gets its manifest.json.
+      const indexed = count === 1 ? await indexDataset(out) : undefined;
+      return result(m, 0, true, indexed?.manifest ?? null);
     }
     if (differs !== undefined && !opts.force) {
       throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings (${differs})`, {
@@ -191,6 +195,27 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       rejectsFile: skipped ? null : rejectsFile, manifest: manifestPath, splits: { train: manifest.splits.train, val: manifest.splits.val },
       threads: cpus, seconds: Math.round((performance.now() - t0) / 100) / 10,
     };
+  }
+}
+
+/**
+ * Shards of one dataset all have the same COUNT. A different one here means a mistaken --shard or
+ * a Slurm resubmission whose array variables were read as a whole array (`--array=5` looks like
+ * a one-task array: shard 0/1): writing would leave a dataset no reader can combine.
+ */
+async function refuseOtherShardCount(out: string, count: number, shardText: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(join(out, 'shards'));
+  } catch {
+    return;
+  }
+  const other = names.map((n) => /^shard-\d+-of-(\d+)$/.exec(n)?.[1]).find((c) => c !== undefined && Number(c) !== count);
+  if (other !== undefined) {
+    throw new RetinaError('BAD_ARGUMENT', `Expected shards of ${count} in ${out} for shard ${shardText}, but it holds shards of ${Number(other)}`, {
+      location: { file: join(out, 'shards') },
+      hint: `Pass --shard INDEX/${Number(other)} (in a Slurm resubmission: --shard $SLURM_ARRAY_TASK_ID/${Number(other)}), or use another --out.`,
+    });
   }
 }
 

@@ -68,6 +68,11 @@ describe('retina preprocess sharding, determinism and crash safety', () => {
     }
     expect((await indexDataset(out)).complete).toBe(true);
     expect(await records(out)).toEqual(single);
+    // Resubmitting task 2 alone (--array=2) looks like a one-task array: refused, not shard 0/1.
+    const again = await run(out, [], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '2', SLURM_ARRAY_TASK_COUNT: '1' });
+    expect(again.code).toBe(2);
+    expect(again.stdout).toContain('--shard $SLURM_ARRAY_TASK_ID/3');
+    expect(parseJson<Result>(await run(out, ['--shard', '1/3'], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '2', SLURM_ARRAY_TASK_COUNT: '1' }))).toMatchObject({ shard: '1/3', skipped: true });
   });
 
   it('gives byte-identical shards with --threads 1 and --threads 2 (uint8, and Ben Graham float16 through the workers)', async () => {
