@@ -40,6 +40,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     published: {
       label: "Seed's Experiment 3",
       machine: '8-core Intel i9',
+      epochs: 15,
       serializedSeconds: [1054, 1154],
       onTheFlySeconds: [1271, 1297],
     },

@@ -12,6 +12,10 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
+function perEpoch(range: [number, number], epochs: number): string {
+  return `${formatSeconds(range[0] / epochs)}–${formatSeconds(range[1] / epochs)}`;
+}
+
 /** The comparison with the seed's published Experiment 3, as Markdown lines (empty without a preset). */
 export function publishedLines(report: BenchReport): string[] {
   const p = report.published;
@@ -20,15 +24,18 @@ export function publishedLines(report: BenchReport): string[] {
   const lines = [
     `## ${p.label}: the seed's published figures beside ours`,
     '',
-    '| | training seconds | with preprocessing | machine |',
-    '| --- | ---: | ---: | --- |',
-    `| seed, serialized | ${p.serializedSeconds[0]}–${p.serializedSeconds[1]} | – | ${p.machine} |`,
-    `| seed, on the fly | ${p.onTheFlySeconds[0]}–${p.onTheFlySeconds[1]} | – | ${p.machine} |`,
+    '| | training seconds | per epoch | with preprocessing | machine |',
+    '| --- | ---: | ---: | ---: | --- |',
+    `| seed, serialized (${p.epochs} epochs) | ${p.serializedSeconds[0]}–${p.serializedSeconds[1]} | ${perEpoch(p.serializedSeconds, p.epochs)} | – | ${p.machine} |`,
+    `| seed, on the fly (${p.epochs} epochs) | ${p.onTheFlySeconds[0]}–${p.onTheFlySeconds[1]} | ${perEpoch(p.onTheFlySeconds, p.epochs)} | – | ${p.machine} |`,
   ];
   for (const r of report.results) {
     const s = r.spread.trainSeconds;
     const range = s && s.runs.length > 1 ? ` (${formatSeconds(s.min)}–${formatSeconds(s.max)})` : '';
-    lines.push(`| ours, ${r.source === IMAGES ? 'on the fly (images)' : `serialized (${r.source})`} | ${formatSeconds(r.trainSeconds)}${range} | ${r.source === IMAGES ? '–' : formatSeconds(r.endToEndSeconds)} | ${report.machine.cpus} CPUs, ${report.machine.cpuModel} |`);
+    lines.push(`| ours, ${r.source === IMAGES ? 'on the fly (images)' : `serialized (${r.source})`} (${report.config.epochs} epochs) | ${formatSeconds(r.trainSeconds)}${range} | ${formatSeconds(r.secondsPerEpoch)} | ${r.source === IMAGES ? '–' : formatSeconds(r.endToEndSeconds)} | ${report.machine.cpus} CPUs, ${report.machine.cpuModel} |`);
+  }
+  if (report.config.epochs !== p.epochs) {
+    lines.push('', `Ours ran ${report.config.epochs} epochs, the seed ${p.epochs}: compare the per-epoch column (whole training ÷ epochs).`);
   }
   if (images) {
     const seedRatio = (p.onTheFlySeconds[0] + p.onTheFlySeconds[1]) / (p.serializedSeconds[0] + p.serializedSeconds[1]);

@@ -121,6 +121,8 @@ export interface CacheInfo {
 export interface PublishedFigures {
   label: string;
   machine: string;
+  /** Epochs of the published runs. */
+  epochs: number;
   serializedSeconds: [number, number];
   onTheFlySeconds: [number, number];
 }

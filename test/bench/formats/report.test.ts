@@ -35,9 +35,10 @@ describe('report.md', () => {
   it('prints the seed\'s published figures beside ours with the preset', () => {
     const md = renderMarkdown(sampleReport({ preset: true }));
     expect(md).toContain("Seed's Experiment 3");
-    expect(md).toContain('| seed, serialized | 1054–1154 |');
-    expect(md).toContain('| seed, on the fly | 1271–1297 |');
-    expect(md).toMatch(/\| ours, serialized \(raw\) \| 10\.2 \(10\.0–20\.1\) \| 13\.2 \|/);
+    expect(md).toContain('| seed, serialized (15 epochs) | 1054–1154 | 70.3–76.9 | – |');
+    expect(md).toContain('| seed, on the fly (15 epochs) | 1271–1297 | 84.7–86.5 | – |');
+    expect(md).toMatch(/\| ours, serialized \(raw\) \(3 epochs\) \| 10\.2 \(10\.0–20\.1\) \| 3\.40 \| 13\.2 \|/);
+    expect(md).toContain('Ours ran 3 epochs, the seed 15');
   });
 });
 
