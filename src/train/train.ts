@@ -10,8 +10,9 @@ import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/registry.js';
 import { fileModelHandler } from './model-io.js';
-import { progressBar, type ProgressBar } from './progress.js';
-import { checkSourceName, type SampleSource } from './sources.js';
+import { progressBar } from './progress.js';
+import { predictSplit } from './val-predictions.js';
+import { checkSourceName } from './sources.js';
 import { lossOf, trainStep, variablesOf } from './step.js';
 import { openTrainingSource, checkRecords, type SourceOptions } from './source-options.js';
 import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
@@ -260,40 +261,3 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
   }
   await mkdir(out, { recursive: true });
 }
-
-/** Validation probabilities: the head over cached features, or the full model over batches. */
-async function predictSplit(o: {
-  source: SampleSource; valIdx: number[]; features: Float32Array | undefined; dim: number;
-  head: tf.LayersModel; full: tf.LayersModel; shape: [number, number, number]; batchSize: number;
-}): Promise<{ probs: Float32Array; waitMs: number; computeMs: number }> {
-  const probs = new Float32Array(o.valIdx.length * NUM_CLASSES);
-  let waitMs = 0, computeMs = 0;
-  if (o.features) {
-    const tc = performance.now();
-    const fx = new Float32Array(o.valIdx.length * o.dim);
-    o.valIdx.forEach((r, i) => fx.set(o.features!.subarray(r * o.dim, (r + 1) * o.dim), i * o.dim));
-    const p = tf.tidy(() => o.head.predict(tf.tensor2d(fx, [o.valIdx.length, o.dim])) as tf.Tensor);
-    probs.set(await p.data() as Float32Array);
-    p.dispose();
-    computeMs += performance.now() - tc;
-    return { probs, waitMs, computeMs };
-  }
-  const it = batches(o.source, o.valIdx, o.batchSize);
-  let at = 0;
-  for (;;) {
-    const tw = performance.now();
-    const next = await it.next();
-    waitMs += performance.now() - tw;
-    if (next.done) break;
-    const tc = performance.now();
-    const b = next.value;
-    const p = tf.tidy(() => o.full.predict(tf.tensor4d(b.x, [b.size, ...o.shape]), { batchSize: 8 }) as tf.Tensor);
-    probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
-    at += b.size;
-    p.dispose();
-    computeMs += performance.now() - tc;
-  }
-  return { probs, waitMs, computeMs };
-}
-
-export type { ProgressBar };
