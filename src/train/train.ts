@@ -43,6 +43,8 @@ export interface TrainOptions extends SourceOptions {
   logger?: Logger;
   /** Draw a progress bar on stderr (a terminal). */
   progress?: boolean;
+  /** Stop (SIGINT/SIGTERM) at the next batch: throws ABORTED; no model or summary is written. */
+  signal?: AbortSignal;
 }
 
 /** One epoch's figures (the `--json` contract's `epochs[]`). */
@@ -79,6 +81,13 @@ export interface TrainResult {
   valImages: number;
   featureCache: FeatureCacheReport | null;
   timing: { setupSeconds: number; featureSeconds: number; epochSeconds: number; totalSeconds: number };
+}
+
+function checkAborted(signal: AbortSignal | undefined, out: string, epoch: number): void {
+  if (!signal?.aborted) return;
+  throw new RetinaError('ABORTED', `Training stopped (${String(signal.reason ?? 'aborted')}) during epoch ${epoch}`, {
+    location: { file: out }, hint: `${out}/metrics.jsonl holds the finished epochs; no model was saved. Run again to train.`,
+  });
 }
 
 function checkPositiveInt(flag: string, v: number): void {
@@ -139,10 +148,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const tFeat = performance.now();
     if (useCache) {
       const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar });
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal });
       features = r.features;
       cacheReport = r.report;
     }
+    checkAborted(opts.signal, out, 0);
     const featureSeconds = (performance.now() - tFeat) / 1000;
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
 
@@ -168,6 +178,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const order = shuffleInPlace([...trainIdx], rng.fork(epoch));
       const label = `epoch ${epoch}/${epochs}`;
       const consume = async (x: tf.Tensor, labels: Int32Array) => {
+        if (opts.signal?.aborted) { tf.dispose(x); bar.clear(); checkAborted(opts.signal, out, epoch); }
         const tc = performance.now();
         const y = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
         const loss = step(x, y);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createLogger } from '../../src/log.js';
 import { join } from 'node:path';
 import { train, type TrainOptions } from '../../src/train/train.js';
 import { evaluate } from '../../src/train/evaluate.js';
@@ -61,6 +63,17 @@ describe('training from a dataset and from images', () => {
     expect(ev.kappa).toBeCloseTo(r.final.valKappa, 6);
     expect(ev.loss).toBeCloseTo(r.final.valLoss, 4);
   }, 300_000);
+
+  it('stops at the next batch when aborted (SIGINT), keeping finished epochs and writing no model', async () => {
+    const controller = new AbortController();
+    const logger = createLogger('info', (line) => { if (line.startsWith('epoch 1/')) controller.abort('SIGINT'); });
+    const out = join(dir, 'aborted');
+    await expect(train({ ...base, cacheFeatures: false, epochs: 3, out, logger, signal: controller.signal }))
+      .rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/SIGINT.*epoch 2/) });
+    expect((await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(existsSync(join(out, 'model'))).toBe(false);
+  }, 120_000);
 
   it('rejects data the model cannot take, with clear errors', async () => {
     await expect(train({ ...base, model: 'inception-v3', out: join(dir, 'e1') })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/299x299x3.*32x32x3/) });
