@@ -119,6 +119,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkSourceName(opts.source);
 
   const source = await openTrainingSource(opts, model);
+  // Weights live in the backend's memory, not the JS heap, and in-process callers (the bench) train
+  // many times: dispose what was built. A layer's weights go when every symbolic call of it is
+  // disposed: the backbone's layers are called once, the head's Dense twice (head model and full).
+  const disposers: (() => void)[] = [];
   try {
     const { trainIdx, valIdx } = checkRecords(source);
     const selected = await selectBackend(opts.backend ?? 'auto');
@@ -128,6 +132,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ...(opts.weights !== undefined ? { weights: resolve(opts.weights) } : {}),
     };
     const backbone = await buildBackbone(spec);
+    disposers.push(() => backbone.model.dispose());
     if (backbone.inputShape.join('x') !== source.spec.shape.join('x')) {
       throw new RetinaError('BAD_INPUT', `The model takes ${backbone.inputShape.join('x')} images but the data holds ${source.spec.shape.join('x')}`, {
         hint: 'Preprocess at the model\'s size (retina preprocess --size), or pick a model that fits.',
@@ -135,6 +140,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     const head = buildHead(backbone.featureDim, seed);
     const full = assemble(backbone.model, head);
+    disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
     const out = resolve(opts.out ?? join('runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${model}-${opts.source}`));
     await prepareRunDir(out, opts.force ?? false);
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
@@ -180,7 +186,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const consume = async (x: tf.Tensor, labels: Int32Array) => {
         if (opts.signal?.aborted) { tf.dispose(x); bar.clear(); checkAborted(opts.signal, out, epoch); }
         const tc = performance.now();
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
+        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES));
         const loss = step(x, y);
         lossSum += (await loss.data())[0]! * labels.length;
         seen += labels.length;
@@ -256,9 +262,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await writeFile(join(out, 'summary.json.tmp'), JSON.stringify({ ...result, options }, null, 2));
     await rename(join(out, 'summary.json.tmp'), join(out, 'summary.json'));
     log.info(`train: done in ${result.timing.totalSeconds.toFixed(1)} s (features ${featureSeconds.toFixed(1)} s, epochs ${epochSeconds.toFixed(1)} s); model in ${join(out, 'model')}`);
-    full.dispose();
     return result;
   } finally {
+    for (const dispose of disposers) dispose();
     await source.close();
   }
 }

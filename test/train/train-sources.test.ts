@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { createLogger } from '../../src/log.js';
 import { join } from 'node:path';
 import { train, type TrainOptions } from '../../src/train/train.js';
@@ -31,7 +32,9 @@ describe('training from a dataset and from images', () => {
     const again = await train({ ...base, out: join(dir, 'cached2') });
     expect(again.featureCache?.hit).toBe(true);
     expect(again.final).toEqual(cached.final);
+    const tensorsBefore = tf.memory().numTensors;
     const full = await train({ ...base, cacheFeatures: false, out: join(dir, 'full') });
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // nothing leaks across in-process runs
     expect(full.featureCache).toBeNull();
     for (let e = 0; e < 2; e++) {
       expect(full.epochs[e]!.trainLoss).toBeCloseTo(cached.epochs[e]!.trainLoss, 4);
@@ -56,10 +59,13 @@ describe('training from a dataset and from images', () => {
   }, 300_000);
 
   it('fine-tunes on wasm (retina\'s Conv2DBackpropFilter) and the model evaluates like training said', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const r = await train({ ...base, fineTune: true, epochs: 1, out: join(dir, 'ft') });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(r.fineTune).toBe(true);
     expect(Number.isFinite(r.epochs[0]!.trainLoss)).toBe(true);
     const ev = await evaluate({ model: join(dir, 'ft'), data: raw, backend: 'wasm' });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(ev.kappa).toBeCloseTo(r.final.valKappa, 6);
     expect(ev.loss).toBeCloseTo(r.final.valLoss, 4);
   }, 300_000);
