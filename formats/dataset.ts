@@ -5,7 +5,7 @@ import { xxh64File } from '../src/checksum.js';
 import { CombinedReader } from './dataset-reader.js';
 import { canonicalJson, parseDatasetManifest, parseShardManifest, sumCounts } from './manifest.js';
 import { loadFormat } from './registry.js';
-import { SHARD_MANIFEST, writeFileAtomic } from './shard-staging.js';
+import { isTransientName, SHARD_MANIFEST, writeFileAtomic } from './shard-staging.js';
 import { shardDirName, type DatasetManifest, type DatasetReader, type ShardManifest, type ShardReader, type ShardWriter, type Split, type TensorSpec } from './types.js';
 
 /**
@@ -143,8 +143,9 @@ export function combineShards(datasetDir: string, shards: readonly ShardManifest
   return { manifest, missing };
 }
 
-function incompleteError(datasetDir: string, missing: readonly number[], count: number): RetinaError {
-  return new RetinaError('INCOMPLETE', `Dataset ${datasetDir} is incomplete: ${describeMissing(missing, count)}`, {
+function incompleteError(datasetDir: string, missing: readonly number[], count: number, problems: readonly ShardProblem[] = []): RetinaError {
+  const why = problems.length ? ` (unusable: ${problems.map((p) => `${p.name}: ${p.reason}`).join('; ')})` : '';
+  return new RetinaError('INCOMPLETE', `Dataset ${datasetDir} is incomplete: ${describeMissing(missing, count)}${why}`, {
     location: { file: datasetDir, shard: missing[0]! },
     hint: `Rerun the preprocess tasks of the missing shards (e.g. \`retina preprocess --shard ${missing[0]}/${count} …\`), then run \`retina index ${datasetDir}\`.`,
   });
@@ -163,9 +164,9 @@ export async function loadDatasetManifest(datasetDir: string): Promise<DatasetMa
     } catch (e) {
       throw new RetinaError('NOT_FOUND', `No dataset at ${datasetDir}`, { location: { file: datasetDir }, cause: e, hint: 'Check the path; datasets are written by `retina preprocess`.' });
     }
-    const { shards } = await scanShards(datasetDir);
+    const { shards, problems } = await scanShards(datasetDir);
     const { manifest, missing } = combineShards(datasetDir, shards);
-    if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount);
+    if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount, problems);
     return manifest;
   }
   const manifest = parseDatasetManifest(raw, path);
@@ -208,6 +209,25 @@ export async function openDataset(datasetDir: string): Promise<DatasetReader & C
     throw err;
   }
   return new CombinedReader(datasetDir, manifest, readers);
+}
+
+/**
+ * Remove temporary (`.tmp-…`) and set-aside (`.old-…`) folders of shard `index` of `count` left by
+ * killed writers. Call it only as the one writer of that shard (e.g. a rerun of its task): it
+ * cannot tell a dead writer on another host from a live one. Returns the folders removed.
+ */
+export async function removeStaleShardFolders(datasetDir: string, index: number, count: number): Promise<string[]> {
+  const base = shardDirName(index, count);
+  let names: string[];
+  try {
+    names = await readdir(join(datasetDir, SHARDS_DIR));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const stale = names.filter((n) => n.startsWith(`${base}.`) && isTransientName(n));
+  for (const n of stale) await rm(join(datasetDir, SHARDS_DIR, n), { recursive: true, force: true });
+  return stale.map((n) => join(datasetDir, SHARDS_DIR, n));
 }
 
 /** Outcome of looking for a finished shard. */

@@ -3,9 +3,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxh64Of } from '../src/checksum.js';
 import { npyHeader, npyHeaderLength, npyHeaderMatches } from './npy.js';
-import { checkMeta, type RecordTable } from './record-table.js';
-import { checkFileSizes, checkIndex, checkTarget, checkTensor, corruptRecord, openRecordTable } from './shard-files.js';
-import { ShardStaging } from './shard-staging.js';
+import type { RecordTable } from './record-table.js';
+import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { ShardStaging, writeAll } from './shard-staging.js';
 import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
 
 /**
@@ -27,10 +27,7 @@ class RawWriter implements ShardWriter {
   }
 
   async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    this.staging.assertOpen();
-    const n = this.staging.table.count;
-    checkMeta(meta, n);
-    checkTensor(tensor, this.recordBytes, n, meta.id);
+    this.staging.admit(meta, tensor);
     const checksum = xxh64Of(tensor);
     await writeAll(this.fh, tensor, this.position);
     this.position += this.recordBytes;
@@ -52,18 +49,10 @@ class RawWriter implements ShardWriter {
   }
 }
 
-async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
 
 class RawReader implements ShardReader {
   readonly count: number;
   private readonly recordBytes: number;
-  private scratch: Uint8Array | undefined;
   private fd: number | undefined;
 
   constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number, private readonly dataOffset: number) {
@@ -77,10 +66,11 @@ class RawReader implements ShardReader {
     return this.table.meta(index);
   }
 
+  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
   async get(index: number): Promise<TensorRecord> {
-    this.scratch ??= new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, this.scratch, 0);
-    return { ...meta, tensor: this.scratch };
+    const tensor = new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, tensor, 0);
+    return { ...meta, tensor };
   }
 
   async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {

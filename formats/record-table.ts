@@ -104,8 +104,17 @@ export class RecordTable {
     readonly files: Uint32Array,
   ) {}
 
+  /** Metadata objects, made on first use and shared after: reads allocate nothing per record. */
+  private readonly metas: (RecordMeta | undefined)[] = [];
+
+  /** Record `i`'s metadata: a frozen object shared by every call (copy it to change it). */
   meta(i: number): RecordMeta {
-    return { id: this.ids[i] ?? '', label: this.labels[i] ?? 0, split: this.splits.charCodeAt(i) === 118 /* v */ ? 'val' : 'train' };
+    let m = this.metas[i];
+    if (!m) {
+      m = Object.freeze({ id: this.ids[i] ?? '', label: this.labels[i] ?? 0, split: this.splitOf(i) });
+      this.metas[i] = m;
+    }
+    return m;
   }
 
   splitOf(i: number): Split {
@@ -138,7 +147,7 @@ export class RecordTable {
     if (!Array.isArray(sums) || sums.length !== n || !sums.every(isXxh64Hex)) bad(`expected ${n} xxh64 checksums`);
     const numbers = (name: string, required: boolean | undefined): Float64Array => {
       const col = o[name];
-      if (col === undefined && !required) return new Float64Array(0);
+      if (col === undefined && (!required || n === 0)) return new Float64Array(0);
       if (!Array.isArray(col) || col.length !== n || !col.every((x) => Number.isInteger(x) && x >= 0)) return bad(`expected ${n} non-negative integers in "${name}"`);
       return Float64Array.from(col as number[]);
     };
