@@ -6,16 +6,18 @@
 #   vulkan/*.deb        the Vulkan loader and libglvnd (the NVIDIA ICD, libGLX_nvidia, needs it)
 #   setup.sh            unpacks the .debs into the bundle (no root needed) and checks for an adapter
 #   retina              the entry script: `retina-gpu/retina train --backend webgpu ...`
-# Output: <out>/retina-gpu.tar.xz (and the unpacked tree in <out>/retina-gpu unless --no-keep).
+# Output: <out>/retina-gpu.tar.xz (default out: tmp/gpu-carry; --keep also leaves the unpacked tree
+# in <out>/retina-gpu).
 #
-# Usage: bench/gpu/pack-bundle.sh [--out DIR] [--with-sharp] [--no-debs] [--no-build]
+# Usage: bench/gpu/pack-bundle.sh [--out DIR] [--with-sharp] [--no-debs] [--no-build] [--keep]
 #   --with-sharp  also carry sharp + libvips (for `--source images`, ~+8 MB compressed)
 #   --no-debs     do not download the Vulkan .debs (the node already has libvulkan1 + libglvnd)
 #   --no-build    use the existing dist/ instead of running tsc
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-OUT="$ROOT/tmp/gpu-bundle"
+OUT="$ROOT/tmp/gpu-carry"
+KEEP=0
 WITH_SHARP=0
 DEBS=1
 BUILD=1
@@ -25,7 +27,8 @@ while [[ $# -gt 0 ]]; do
     --with-sharp) WITH_SHARP=1; shift ;;
     --no-debs) DEBS=0; shift ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "pack-bundle: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -85,7 +88,25 @@ set -euo pipefail
 B="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [ -d "$B/vulkan" ] && ls "$B"/vulkan/*.deb >/dev/null 2>&1; then
   mkdir -p "$B/vulkan/root"
-  for f in "$B"/vulkan/*.deb; do dpkg-deb -x "$f" "$B/vulkan/root" 2>/dev/null || dpkg -x "$f" "$B/vulkan/root"; done
+  for f in "$B"/vulkan/*.deb; do
+    if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$f" "$B/vulkan/root"
+    elif command -v dpkg >/dev/null; then dpkg -x "$f" "$B/vulkan/root"
+    else
+      # No dpkg (RHEL and friends): a .deb is an ar archive holding data.tar.*; python reads both.
+      python3 - "$f" "$B/vulkan/root" <<'PY'
+import io, sys, tarfile
+data = open(sys.argv[1], 'rb').read()
+assert data[:8] == b'!<arch>\n', 'not a .deb'
+i = 8
+while i < len(data):
+    name, size = data[i:i + 16].decode().strip(), int(data[i + 48:i + 58].decode().strip())
+    body = data[i + 60:i + 60 + size]
+    if name.rstrip('/').startswith('data.tar'):
+        tarfile.open(fileobj=io.BytesIO(body)).extractall(sys.argv[2])
+    i += 60 + size + (size % 2)
+PY
+    fi
+  done
 fi
 . "$B/env.sh"
 cd "$B/app" && "$B/bin/node" --input-type=module -e "
@@ -101,4 +122,5 @@ chmod +x "$STAGE/setup.sh" "$STAGE/retina" "$STAGE/bin/node"
 
 (cd "$OUT" && tar -cf - retina-gpu | xz -T0 -6 > retina-gpu.tar.xz.partial && mv retina-gpu.tar.xz.partial retina-gpu.tar.xz)
 echo "pack-bundle: $(du -sh "$OUT/retina-gpu.tar.xz" | cut -f1) $OUT/retina-gpu.tar.xz (unpacked $(du -sh "$STAGE" | cut -f1))" >&2
+[[ $KEEP -eq 1 ]] || rm -rf "$STAGE"
 echo "$OUT/retina-gpu.tar.xz"

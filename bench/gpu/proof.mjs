@@ -70,7 +70,7 @@ const { buildInceptionV3 } = await mod('src/train/models/inception-v3.js');
 const { foldBatchNorm } = await mod('src/train/models/fold-batch-norm.js');
 const { buildHead, assemble } = await mod('src/train/models/registry.js');
 
-const B = DRY ? { fwd: [2], ft: 2, grad: 2, shapesBatch: 2, images: 24 } : { fwd: [32, 128], ft: 32, grad: 8, shapesBatch: 32, images: 200 };
+const B = DRY ? { fwd: [2], ft: 2, grad: 2, shapesBatch: 2, images: 16, valFraction: 0.25 } : { fwd: [32, 128], ft: 32, grad: 8, shapesBatch: 32, images: 200, valFraction: 0.1 };
 const BACKEND = DRY ? 'wasm' : 'webgpu';
 
 /** Timed repetitions of `fn` (which returns a tensor), synchronised by reading the result. */
@@ -289,7 +289,7 @@ await section('dataset', 60, async (rec) => {
   const g = await generateFixtures({ out: fx, count: B.images, seed: 1, distribution: 'balanced', concurrency: Math.max(2, cpus().length) });
   rec.fixtures = { images: g.images, seconds: +((performance.now() - t) / 1000).toFixed(1), size: 'mixed (camera sizes / 4)' };
   const { rows } = await readLabels(g.labels);
-  const splits = assignSplits(rows, 0.1, 1);
+  const splits = assignSplits(rows, B.valFraction, 1);
   const dir = join(WORK, `data-${format}`);
   const t2 = performance.now();
   const transform = { size: 299, crop: 'auto', normalize: 'none', dtype: 'uint8' };
@@ -330,8 +330,8 @@ await section('frozen_e2e', 60, async (rec) => {
 
 await section('images_vs_serialized', 60, async (rec) => {
   if (!dataset) throw new Error('no dataset');
-  await trainRun(rec, 'images_cached', { source: 'images', images: dataset.images, labels: dataset.labels, cacheFeatures: true });
-  await trainRun(rec, 'images_no_cache', { source: 'images', images: dataset.images, labels: dataset.labels, cacheFeatures: false });
+  await trainRun(rec, 'images_cached', { source: 'images', images: dataset.images, labels: dataset.labels, valFraction: B.valFraction, splitSeed: 1, cacheFeatures: true });
+  await trainRun(rec, 'images_no_cache', { source: 'images', images: dataset.images, labels: dataset.labels, valFraction: B.valFraction, splitSeed: 1, cacheFeatures: false });
 });
 
 await section('fine_tune_e2e', 45, async (rec) => {
