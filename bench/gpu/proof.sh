@@ -22,8 +22,8 @@ B="$UNPACK/retina-gpu"
 "$B/bin/node" --version
 if ! "$B/setup.sh"; then
   # No adapter from the bundle's private copy of the loader: as root, install it system-wide
-  # (what worked on an H200: dpkg -x into / + ldconfig).
-  if [ "$(id -u)" = 0 ]; then
+  # (what worked on an H200: dpkg -x into / + ldconfig). Only on a GPU node: never on a dev box.
+  if [ "$(id -u)" = 0 ] && command -v nvidia-smi >/dev/null; then
     for f in "$B"/vulkan/*.deb; do dpkg -x "$f" /; done; ldconfig
     "$B/setup.sh" || echo "setup: still no adapter"
   fi
