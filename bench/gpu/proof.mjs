@@ -66,6 +66,7 @@ const tf = req('@tensorflow/tfjs'); // the very instance retina's dist/ imports
 const mod = (p) => import(pathToFileURL(join(APP, 'dist', p)).href);
 const { initWebGpu } = await mod('src/gpu/webgpu.js');
 const { registerFastConvGradients } = await mod('src/gpu/fast-conv-kernels.js');
+const { registerFastReductions } = await mod('src/gpu/fast-reductions.js');
 const { buildInceptionV3 } = await mod('src/train/models/inception-v3.js');
 const { foldBatchNorm } = await mod('src/train/models/fold-batch-norm.js');
 const { buildHead, assemble } = await mod('src/train/models/registry.js');
@@ -100,17 +101,25 @@ function relL2(a, b) {
 }
 
 const KERNEL_SETS = {
-  stock: { filterGrad: 'stock', inputGrad: 'stock' },
-  'im2col+mm': { filterGrad: 'im2col', inputGrad: 'mm' },
-  'im2col+conv': { filterGrad: 'im2col', inputGrad: 'conv' },
-  'taps+mm': { filterGrad: 'taps', inputGrad: 'mm' },
+  stock: { filterGrad: 'stock', inputGrad: 'stock', fastReductions: false },
+  'stock+reduce': { filterGrad: 'stock', inputGrad: 'stock', fastReductions: true },
+  'im2col+mm': { filterGrad: 'im2col', inputGrad: 'mm', fastReductions: false },
+  'taps+mm': { filterGrad: 'taps', inputGrad: 'mm', fastReductions: false },
+  'im2col+conv': { filterGrad: 'im2col', inputGrad: 'conv', fastReductions: false },
+  'auto+mm+reduce': { filterGrad: 'auto', inputGrad: 'mm', fastReductions: true },
+  'im2col+mm+reduce': { filterGrad: 'im2col', inputGrad: 'mm', fastReductions: true },
+  'taps+mm+reduce': { filterGrad: 'taps', inputGrad: 'mm', fastReductions: true },
+  'auto+conv+reduce': { filterGrad: 'auto', inputGrad: 'conv', fastReductions: true },
 };
+const BEST = 'auto+mm+reduce';
 let restoreDry;
 async function useKernels(name) {
   const k = KERNEL_SETS[name];
   if (!DRY) return initWebGpu(k);
   restoreDry?.();
-  restoreDry = registerFastConvGradients('wasm', { filter: k.filterGrad === 'stock' ? 'im2col' : k.filterGrad, input: k.inputGrad === 'conv' ? 'conv' : 'stock' });
+  const a = registerFastConvGradients('wasm', { filter: k.filterGrad === 'stock' ? 'auto' : k.filterGrad, input: k.inputGrad === 'conv' ? 'conv' : 'stock' });
+  const b = k.fastReductions ? registerFastReductions('wasm') : () => {};
+  restoreDry = () => { b(); a(); };
   return { kernels: k };
 }
 
@@ -122,7 +131,7 @@ await section('init', 60, async (rec) => {
     rec.backend = tf.getBackend();
     return;
   }
-  const info = await initWebGpu(KERNEL_SETS['im2col+mm']);
+  const info = await initWebGpu(KERNEL_SETS[BEST]);
   rec.adapter = info;
   rec.backend = tf.getBackend();
   rec.flags = { WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') };
@@ -189,7 +198,7 @@ await section('conv_gradients', 90, async (rec) => {
     log(r);
     save();
   }
-  await useKernels('im2col+mm');
+  await useKernels(BEST);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +243,7 @@ await section('fine_tune_step', 150, async (rec) => {
       await useKernels('stock');
       const ref = await grads();
       rec.gradientCheck = { batch: B.grad };
-      for (const set of ['im2col+mm', 'im2col+conv']) {
+      for (const set of [BEST, 'im2col+mm']) {
         await useKernels(set);
         const got = await grads();
         let worst = 0, worstName = '';
@@ -251,7 +260,7 @@ await section('fine_tune_step', 150, async (rec) => {
   const y = tf.oneHot(tf.randomUniform([B.ft], 0, 5, 'int32'), 5);
   const opt = tf.train.adam(1e-4);
   const step = () => opt.minimize(() => lossOf(model.apply(x, { training: true }), y), true, vars);
-  const sets = DRY ? ['im2col+mm'] : ['im2col+mm', 'im2col+conv', 'taps+mm', 'stock'];
+  const sets = DRY ? [BEST] : [BEST, 'stock+reduce', 'im2col+mm+reduce', 'taps+mm+reduce', 'auto+conv+reduce', 'im2col+mm', 'stock'];
   for (const set of sets) {
     if (elapsed() > BUDGET_S - 60) { rec[set] = { skipped: 'budget' }; continue; }
     await useKernels(set);
@@ -264,10 +273,27 @@ await section('fine_tune_step', 150, async (rec) => {
     log('fine-tune step', set, rec[set]);
     save();
   }
+  // Where the time of one step goes, per shader (needs the timestamp-query feature).
+  try {
+    await useKernels(BEST);
+    const ti = await tf.time(() => { tf.dispose(step()); });
+    const info = typeof ti.getExtraProfileInfo === 'function' ? ti.getExtraProfileInfo() : '';
+    const byName = {};
+    for (const part of String(info).split(', ')) {
+      const m = /^(.*): ([0-9.eE+-]+)$/.exec(part);
+      if (!m) continue;
+      byName[m[1]] = (byName[m[1]] ?? 0) + Number(m[2]);
+    }
+    rec.profile = { set: BEST, kernelMs: ti.kernelMs, wallMs: ti.wallMs,
+      top: Object.entries(byName).sort((a, b) => b[1] - a[1]).slice(0, 20).map(([k, v]) => [k, +v.toFixed(2)]) };
+    log('profile', rec.profile);
+  } catch (err) {
+    rec.profile = { error: String(err) };
+  }
   tf.dispose([x, y]);
   opt.dispose();
   model.dispose();
-  await useKernels('im2col+mm');
+  await useKernels(BEST);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ mkdir -p "$UNPACK"
 t=$(date +%s); tar -xJf "$TARBALL" -C "$UNPACK" || { echo "cannot unpack $TARBALL"; exit 4; }
 echo "unpacked in $(( $(date +%s) - t ))s"
 B="$UNPACK/retina-gpu"
+# A newer build of retina's dist/ beside this script replaces the bundle's (saves re-packing).
+if [ -d "$ROOT/dist-overlay" ]; then cp -r "$ROOT/dist-overlay/." "$B/app/dist/"; echo "dist overlaid"; fi
 "$B/bin/node" --version
 if ! "$B/setup.sh"; then
   # No adapter from the bundle's private copy of the loader: as root, install it system-wide

@@ -13,7 +13,7 @@ import { conv2dBackpropFilterMatMul, type Conv2DPad, type FilterGradOptions, typ
 import { conv2dBackpropInputConv } from './conv-backprop-input.js';
 
 export interface FastConvOptions {
-  /** Filter-gradient implementation; `stock` keeps the backend's kernel. Default `im2col`. */
+  /** Filter-gradient implementation; `stock` keeps the backend's kernel. Default `auto`. */
   filter?: FilterGradStrategy | 'stock';
   /** Input-gradient implementation: `conv` (forward conv of upsampled dy) or `stock` (default). */
   input?: 'conv' | 'stock';
@@ -44,7 +44,7 @@ function roundingOf(v: unknown): 'floor' | 'round' | 'ceil' | undefined {
 }
 
 /** Runs `compute` on Tensor views of `inputs` and hands its result to the engine as a TensorInfo. */
-function runComposed(backend: tf.KernelBackend, inputs: tf.TensorInfo[], compute: (...t: tf.Tensor[]) => tf.Tensor): tf.TensorInfo {
+export function runComposed(backend: tf.KernelBackend, inputs: tf.TensorInfo[], compute: (...t: tf.Tensor[]) => tf.Tensor): tf.TensorInfo {
   const engine = tf.engine();
   const views = inputs.map((info) => {
     backend.incRef(info.dataId);
@@ -88,7 +88,7 @@ export function registerFastConvGradients(backendName: string, options: FastConv
     return stock.kernelFunc(args);
   };
 
-  const filter = options.filter ?? 'im2col';
+  const filter = options.filter ?? 'auto';
   if (filter !== 'stock') {
     replace(tf.Conv2DBackpropFilter, (stock) => (args) => {
       const attrs = args.attrs ?? {};

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RetinaError, messageOf } from '../errors.js';
 import { registerFastConvGradients, type FastConvOptions } from './fast-conv-kernels.js';
+import { registerFastReductions } from './fast-reductions.js';
 import { diagnoseVulkan } from './vulkan-diagnosis.js';
 
 /** What `initWebGpu` found. */
@@ -16,17 +17,24 @@ export interface WebGpuInfo {
   device: string;
   description: string;
   /** The convolution-gradient kernels in use. */
-  kernels: Required<Pick<FastConvOptions, 'filter'>> & { input: InputGradChoice };
+  kernels: Required<Pick<FastConvOptions, 'filter'>> & { input: InputGradChoice; fastReductions: boolean };
 }
 
 /** `stock`: tfjs-webgpu's default (naive) shader; `mm`: its tiled matmul shader; `conv`: ours. */
 export type InputGradChoice = 'stock' | 'mm' | 'conv';
 
 export interface WebGpuOptions {
-  /** Filter-gradient kernel (default `im2col`; env RETINA_WEBGPU_FILTER_GRAD). */
+  /** Filter-gradient kernel (default `auto`; env RETINA_WEBGPU_FILTER_GRAD). */
   filterGrad?: NonNullable<FastConvOptions['filter']>;
   /** Input-gradient kernel (default `mm`; env RETINA_WEBGPU_INPUT_GRAD). */
   inputGrad?: InputGradChoice;
+  /**
+   * Sum/Mean over leading axes (batch-norm statistics) as batched matMuls. Off by default (env
+   * RETINA_WEBGPU_FAST_REDUCE=1): on an H100 it did not shorten a training step, and on the device
+   * one BN offset gradient differed from the stock kernels' by 3.5% relative L2 (a sum that nearly
+   * cancels, so both orders are inexact; see notes/BENCH-gpu.md).
+   */
+  fastReductions?: boolean;
   powerPreference?: 'high-performance' | 'low-power';
 }
 
@@ -85,8 +93,8 @@ function installNavigatorGpu(dawn: DawnModule): GpuLike {
 
 function filterChoice(v: string | undefined): NonNullable<FastConvOptions['filter']> | undefined {
   if (v === undefined || v === '') return undefined;
-  if (v === 'stock' || v === 'im2col' || v === 'taps') return v;
-  throw new RetinaError('BAD_ARGUMENT', `Expected stock, im2col or taps for RETINA_WEBGPU_FILTER_GRAD but received ${JSON.stringify(v)}`);
+  if (v === 'stock' || v === 'auto' || v === 'im2col' || v === 'taps') return v;
+  throw new RetinaError('BAD_ARGUMENT', `Expected stock, auto, im2col or taps for RETINA_WEBGPU_FILTER_GRAD but received ${JSON.stringify(v)}`);
 }
 
 function inputChoice(v: string | undefined): InputGradChoice | undefined {
@@ -106,8 +114,9 @@ let restoreKernels: (() => void) | undefined;
  *   message lists what is missing: Vulkan loader, the NVIDIA driver's ICD, libglvnd).
  */
 export async function initWebGpu(options: WebGpuOptions = {}): Promise<WebGpuInfo> {
-  const filter = options.filterGrad ?? filterChoice(process.env['RETINA_WEBGPU_FILTER_GRAD']) ?? 'im2col';
+  const filter = options.filterGrad ?? filterChoice(process.env['RETINA_WEBGPU_FILTER_GRAD']) ?? 'auto';
   const input = options.inputGrad ?? inputChoice(process.env['RETINA_WEBGPU_INPUT_GRAD']) ?? 'mm';
+  const fastReductions = options.fastReductions ?? process.env['RETINA_WEBGPU_FAST_REDUCE'] === '1';
 
   if (initialised === undefined) {
     const dawn = await optionalImport('webgpu');
@@ -132,7 +141,7 @@ export async function initWebGpu(options: WebGpuOptions = {}): Promise<WebGpuInf
     const info = adapter.info ?? {};
     initialised = {
       vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '',
-      kernels: { filter, input },
+      kernels: { filter, input, fastReductions },
     };
   } else if (tf.getBackend() !== 'webgpu') {
     await tf.setBackend('webgpu');
@@ -140,7 +149,12 @@ export async function initWebGpu(options: WebGpuOptions = {}): Promise<WebGpuInf
   restoreKernels?.();
   // tfjs-webgpu ships a tiled-matmul input-gradient shader but defaults to a naive one.
   tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', input === 'stock');
-  restoreKernels = registerFastConvGradients('webgpu', { filter, input: input === 'conv' ? 'conv' : 'stock' });
-  initialised = { ...initialised, kernels: { filter, input } };
+  const restoreConv = registerFastConvGradients('webgpu', { filter, input: input === 'conv' ? 'conv' : 'stock' });
+  const restoreReduce = fastReductions ? registerFastReductions('webgpu') : () => {};
+  restoreKernels = () => {
+    restoreReduce();
+    restoreConv();
+  };
+  initialised = { ...initialised, kernels: { filter, input, fastReductions } };
   return initialised;
 }

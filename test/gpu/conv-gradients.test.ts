@@ -149,6 +149,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         { maxPatchBytes: 1, strategy: 'im2col' as const }, // one image per chunk
         { maxPatchBytes: 35 * 35 * 8 * 25 * 4 + 1, strategy: 'im2col' as const, splits: 49 },
         { maxPatchBytes: 1, strategy: 'taps' as const, splits: 35 * 35 },
+        { maxPatchBytes: 1, strategy: 'auto' as const }, // im2col would need chunks: taps
+        { strategy: 'auto' as const }, // fits: im2col
       ];
       for (const v of variants) {
         const got = tf.tidy(() => conv2dBackpropFilterMatMul(tf.tensor4d(p.xData, c.x), tf.tensor4d(p.dyData, p.dyShape),
