@@ -18,7 +18,7 @@ export default class Evaluate extends RetinaCommand<EvaluateResult> {
     split: Flags.option({ options: ['val', 'train', 'all'] as const, default: 'val' as const, summary: 'Which records to score.' })(),
     'batch-size': Flags.integer({ min: 1, default: 32, summary: 'Images per forward pass.' }),
     'val-fraction': decimal({ default: 0.1, summary: 'Validation share of patients for --images.' }),
-    'split-seed': Flags.integer({ default: 1, summary: 'Split seed for --images.' }),
+    'split-seed': Flags.integer({ default: 0, summary: 'Split seed for --images.' }),
     backend: backendFlag,
   };
 

@@ -35,7 +35,7 @@ export default class Train extends RetinaCommand<TrainResult> {
     crop: Flags.option({ options: ['auto', 'none'] as const, default: 'auto' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
     normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
     'val-fraction': decimal({ default: 0.1, summary: 'Validation share of patients for --source images (as retina preprocess).' }),
-    'split-seed': Flags.integer({ default: 1, summary: 'Split seed for --source images (as retina preprocess --seed).' }),
+    'split-seed': Flags.integer({ default: 0, summary: 'Split seed for --source images (as retina preprocess --seed).' }),
   };
 
   public async run(): Promise<TrainResult> {

@@ -52,15 +52,19 @@ export const MAX_GRADE = 4;
  * its CSV line number. Understands Kaggle's `trainLabels.csv` (`image,level`), the resized
  * variant `trainLabels_cropped.csv` (two unnamed index columns before `image,level`), APTOS
  * (`id_code,diagnosis`) and any other layout through explicit column names. Duplicate ids are
- * reported on every occurrence: which label is right cannot be known.
+ * reported on every occurrence: which label is right cannot be known. `limit` reads only the
+ * first N data rows.
  *
  * @throws RetinaError NOT_FOUND when the file is missing, BAD_INPUT when it is not CSV at all or
  *   the columns are not there, BAD_ARGUMENT when a named column does not exist.
  */
-export async function readLabels(file: string, opts: { idColumn?: string; labelColumn?: string } = {}): Promise<ReadLabelsResult> {
-  const parser = createReadStream(file).pipe(
+export async function readLabels(file: string, opts: { idColumn?: string; labelColumn?: string; limit?: number } = {}): Promise<ReadLabelsResult> {
+  const source = createReadStream(file);
+  const parser = source.pipe(
     parse({ info: true, relax_column_count: true, skip_empty_lines: false, trim: true, bom: true }),
   );
+  // pipe() does not forward a read error (a missing file): hand it to the parser's iterator.
+  source.on('error', (err) => parser.destroy(err));
   const rows: LabelRow[] = [];
   const problems: RowProblem[] = [];
   const firstLine = new Map<string, number>();
@@ -75,6 +79,8 @@ export async function readLabels(file: string, opts: { idColumn?: string; labelC
         width = record.length;
         continue;
       }
+      // --limit: the first N data rows of the file, so a trial run sees a predictable subset.
+      if (opts.limit !== undefined && total >= opts.limit) break;
       total++;
       if (record.every((cell) => cell === '')) {
         problems.push({ kind: 'empty', id: '', line, reason: 'empty row' });
@@ -120,6 +126,8 @@ export async function readLabels(file: string, opts: { idColumn?: string; labelC
     throw new RetinaError('BAD_INPUT', `Cannot parse ${file} as CSV: ${messageOf(err)}`, {
       location: { file, ...(typeof line === 'number' ? { line } : {}) }, cause: err,
     });
+  } finally {
+    source.destroy();
   }
   if (!columns) throw new RetinaError('BAD_INPUT', `Labels file ${file} is empty: expected a header row such as "image,level"`, { location: { file } });
   // The first occurrence of a duplicated id is as doubtful as the later ones.

@@ -153,7 +153,8 @@ export interface SelectedBackend {
   skipped: { name: string; reason: string }[];
 }
 
-let active: SelectedBackend | undefined;
+/** Selections made so far, by request, so that repeated calls (one per command) are cheap. */
+const selected = new Map<string, SelectedBackend>();
 
 /**
  * Make `requested` (or, for `auto`, the first provider in AUTO_ORDER that starts) tfjs' active
@@ -162,15 +163,17 @@ let active: SelectedBackend | undefined;
  * Idempotent for the same request.
  */
 export async function selectBackend(requested = 'auto'): Promise<SelectedBackend> {
-  if (active && (requested === 'auto' || requested === active.name) && tf.getBackend() === active.name) return active;
+  const before = selected.get(requested);
+  if (before && tf.getBackend() === before.name) return before;
   const restore = console.log;
   console.log = (...args: unknown[]) => console.error(...args);
   try {
     if (requested !== 'auto') {
       const provider = backendProvider(requested);
       await provider.activate();
-      active = { name: provider.name, provider, skipped: [] };
-      return active;
+      const s: SelectedBackend = { name: provider.name, provider, skipped: [] };
+      selected.set(requested, s);
+      return s;
     }
     const skipped: { name: string; reason: string }[] = [];
     for (const name of AUTO_ORDER) {
@@ -178,8 +181,9 @@ export async function selectBackend(requested = 'auto'): Promise<SelectedBackend
       if (!provider) continue;
       try {
         await provider.activate();
-        active = { name, provider, skipped };
-        return active;
+        const s: SelectedBackend = { name, provider, skipped };
+        selected.set(requested, s);
+        return s;
       } catch (err) {
         skipped.push({ name, reason: messageOf(err) });
       }

@@ -59,7 +59,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   else {
     source = await openSource({
       kind: 'images', images: resolve(opts.images!), labels: resolve(opts.labels ?? 'trainLabels.csv'),
-      transform: { ...grader.transform, dtype: 'uint8' }, valFraction: opts.valFraction ?? 0.1, splitSeed: opts.splitSeed ?? 1,
+      transform: { ...grader.transform, dtype: 'uint8' }, valFraction: opts.valFraction ?? 0.1, splitSeed: opts.splitSeed ?? 0,
     });
   }
   const where = opts.data ?? opts.images!;

@@ -21,7 +21,7 @@ export interface SourceOptions {
   normalize?: TransformOptions['normalize'];
   /** Patient-level validation share for `images` (as `retina preprocess --val-fraction`). */
   valFraction?: number;
-  /** Split seed for `images` (as `retina preprocess --seed`). */
+  /** Split seed for `images` (as `retina preprocess --seed`, default 0). */
   splitSeed?: number;
 }
 
@@ -36,7 +36,7 @@ export async function openTrainingSource(opts: SourceOptions, model: ModelName):
     labels: resolve(opts.labels ?? 'trainLabels.csv'),
     transform: { size, crop: opts.crop ?? 'auto', normalize: opts.normalize ?? 'none', dtype: 'uint8' },
     valFraction: opts.valFraction ?? 0.1,
-    splitSeed: opts.splitSeed ?? 1,
+    splitSeed: opts.splitSeed ?? 0,
   });
 }
 

@@ -10,6 +10,7 @@ import { byteLength } from '../../formats/types.js';
 import { readLabels } from '../labels.js';
 import { indexImages } from '../preprocess/image-index.js';
 import { assignSplits } from '../split.js';
+import { compareIds } from '../shard-assign.js';
 import { transformImage, type TransformOptions } from '../transform.js';
 
 /** How to (re)open a source: plain data, so it can be sent to a worker thread. */
@@ -128,6 +129,8 @@ export async function openSource(descriptor: SourceDescriptor): Promise<SampleSo
       hint: 'Point --images at the folder holding them, or remove their rows.',
     });
   }
+  // The order `retina preprocess` stores records in, so that both sources feed identical batches.
+  records.sort((a, b) => compareIds(a.id, b.id));
   return new ImagesSource(descriptor, records);
 }
 
