@@ -78,6 +78,17 @@ export class ShardStaging {
   }
 
   private readonly ids = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Run `step` after every step queued before it, so appends, close and abort happen in call order
+   * even when a caller does not await each append. A failed step does not block the next.
+   */
+  serial<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(step, step);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 
   /**
    * Check a record before a format stores it: writer open, metadata valid, id not already in this

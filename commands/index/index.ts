@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
-import { indexDataset, type IndexResult } from '../../formats/dataset.js';
+// The library is imported in run(): `retina --help` loads every command class and must stay light.
+import type { IndexResult } from '../../formats/dataset.js';
 
 export default class Index extends RetinaCommand<IndexResult> {
   static override summary = 'Combine the shard manifests of a dataset into manifest.json, or name the missing shards.';
@@ -11,7 +12,7 @@ export default class Index extends RetinaCommand<IndexResult> {
 
   public async run(): Promise<IndexResult> {
     const { args } = await this.parse(Index);
-    const r = await indexDataset(args.dataset);
+    const r = await (await import('../../formats/dataset.js')).indexDataset(args.dataset);
     for (const p of r.problems) this.logger.warn(`ignored ${p.name}: ${p.reason}`);
     if (r.complete) {
       this.log(`indexed ${r.records} records in ${r.shards} ${r.format} shards: ${r.manifest}`);

@@ -4,6 +4,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createShardWriter, findCompleteShard, indexDataset, openDataset, removeStaleShardFolders, shardPath, shardStatus } from '../../formats/dataset.js';
 import { RetinaError } from '../../src/errors.js';
+import { verifyDataset } from '../../formats/verify.js';
 import { tempDir } from '../helpers/cli.js';
 import { recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
 import type { TensorSpec } from '../../formats/types.js';
@@ -105,6 +106,24 @@ describe('dataset', () => {
     const r = await openDataset(dir);
     expect(r.count).toBe(5);
     await r.close();
+  });
+
+  it('a damaged records.json or shard.json is named, never read as data', async () => {
+    await writeShard(dir, 'raw', spec, 0, 2, 3);
+    await writeShard(dir, 'raw', spec, 1, 2, 3);
+    const table = join(shardPath(dir, 1, 2), 'records.json');
+    const text = await readFile(table, 'utf8');
+    await writeFile(table, text.replace('"labels":[0', '"labels":[4'));
+    const err = await rejection(openDataset(dir));
+    expect(err.code).toBe('CORRUPT');
+    expect(err.location).toMatchObject({ shard: 1 });
+    expect(err.message).toMatch(/records\.json fails its checksum/);
+    expect((await verifyDataset(dir)).errors).toContainEqual(expect.objectContaining({ shard: 1, file: 'records.json' }));
+    await writeFile(table, text);
+    await writeFile(join(shardPath(dir, 0, 2), 'shard.json'), '{"kind": "retina-shard", "version": 1, "form');
+    const inc = await rejection(openDataset(dir));
+    expect(inc.code).toBe('INCOMPLETE');
+    expect(inc.message).toMatch(/shard 0 of 2 is missing \(unusable: shard-00000-of-00002: .*not valid JSON/);
   });
 
   it('removeStaleShardFolders removes only the leftovers of that shard', async () => {
