@@ -9,8 +9,8 @@
 # Output: <out>/retina-gpu.tar.xz (default out: tmp/gpu-carry; --keep also leaves the unpacked tree
 # in <out>/retina-gpu).
 #
-# Usage: bench/gpu/pack-bundle.sh [--out DIR] [--with-sharp] [--no-debs] [--no-build] [--keep]
-#   --with-sharp  also carry sharp + libvips (for `--source images`, ~+8 MB compressed)
+# Usage: bench/gpu/pack-bundle.sh [--out DIR] [--no-debs] [--no-build] [--keep]
+#   (sharp + libvips always come along: retina's train/evaluate/predict modules import it)
 #   --no-debs     do not download the Vulkan .debs (the node already has libvulkan1 + libglvnd)
 #   --no-build    use the existing dist/ instead of running tsc
 set -euo pipefail
@@ -18,13 +18,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="$ROOT/tmp/gpu-carry"
 KEEP=0
-WITH_SHARP=0
 DEBS=1
 BUILD=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
-    --with-sharp) WITH_SHARP=1; shift ;;
+    --with-sharp) shift ;; # always on now; accepted for old command lines
     --no-debs) DEBS=0; shift ;;
     --no-build) BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
@@ -54,8 +53,7 @@ cp "$ROOT/package.json" "$STAGE/app/package.json"
 cp "$ROOT"/bench/gpu/*.mjs "$ROOT"/bench/gpu/*.py "$STAGE/app/bench/gpu/" 2>/dev/null || true
 
 PKGS=(@tensorflow/tfjs @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-backend-webgpu webgpu
-      lmdb msgpackr @node-rs/xxhash piscina csv-parse @oclif/core @oclif/plugin-help)
-[[ $WITH_SHARP -eq 1 ]] && PKGS+=(sharp)
+      lmdb msgpackr @node-rs/xxhash piscina csv-parse @oclif/core @oclif/plugin-help sharp)
 "$NODE_BIN" "$ROOT/bench/gpu/copy-runtime-deps.mjs" "$ROOT" "$STAGE/app/node_modules" "${PKGS[@]}"
 
 if [[ $DEBS -eq 1 ]]; then

@@ -26,14 +26,15 @@ describe.skipIf(process.env['RETINA_PACK_TEST'] !== '1')('bench/gpu/pack-bundle.
     expect(version.stdout.trim()).toBe(process.version);
     const probe = await run(join(b, 'bin/node'), ['--input-type=module', '-e', [
       "const tf = await import('@tensorflow/tfjs'); await import('@tensorflow/tfjs-backend-wasm'); await tf.setBackend('wasm');",
-      "const l = await import('lmdb'); const x = await import('@node-rs/xxhash'); const d = await import('webgpu');",
-      "console.log(JSON.stringify({ v: tf.version.tfjs, b: tf.getBackend(), sq: Array.from(tf.square(tf.tensor([3])).dataSync()), lmdb: typeof l.open, xxh: typeof x.xxh64, dawn: typeof d.create }));",
+      "const l = await import('lmdb'); const x = await import('@node-rs/xxhash'); const d = await import('webgpu'); const s = await import('sharp');",
+      "console.log(JSON.stringify({ v: tf.version.tfjs, b: tf.getBackend(), sq: Array.from(tf.square(tf.tensor([3])).dataSync()), lmdb: typeof l.open, xxh: typeof x.xxh64, dawn: typeof d.create, sharp: typeof s.default }));",
     ].join(' ')], { cwd: join(b, 'app'), env });
     const got = JSON.parse(probe.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-    expect(got).toEqual({ v: '4.22.0', b: 'wasm', sq: [9], lmdb: 'function', xxh: 'function', dawn: 'function' });
+    expect(got).toEqual({ v: '4.22.0', b: 'wasm', sq: [9], lmdb: 'function', xxh: 'function', dawn: 'function', sharp: 'function' });
     expect(readdirSync(join(b, 'app/node_modules/webgpu/dist'))).toEqual(['linux-x64']);
-    expect(existsSync(join(b, 'app/node_modules/sharp'))).toBe(false); // only with --with-sharp
+    expect(existsSync(join(b, 'app/node_modules/sharp'))).toBe(true); // train/evaluate/predict import it
     const help = await run(join(b, 'retina'), ['train', '--help'], { env });
     expect(help.stdout).toMatch(/--backend/);
+    expect(help.stderr).not.toMatch(/MODULE_NOT_FOUND/);
   }, 1_000_000);
 });
