@@ -47,7 +47,7 @@ export async function cachedFeatures(o: {
       source: o.source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.backend.name,
       indices: all, dim, threads, onProgress: (d, t) => o.bar.update(d, t, 'features'),
     })
-    : await computeFeatures(o.backbone.model, o.source, all);
+    : await computeFeatures(o.backbone.model, o.source, all, o.backend.provider.featureBatchSize);
   o.bar.clear();
   const seconds = (performance.now() - t0) / 1000;
   await saveFeatureCache(dir, features, {
