@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { RetinaError, messageOf } from '../errors.js';
+import { webgpuProvider } from '../gpu/webgpu-provider.js';
 
 /**
  * One way of running tfjs. Providers are tried lazily: nothing heavy (native addons, wasm
@@ -16,6 +17,8 @@ export interface BackendProvider {
    * backends (wasm in Node, cpu); false for backends that already use every core or one device.
    */
   readonly parallelWorkers: boolean;
+  /** Forward batch for in-process feature extraction (default 8; a GPU wants more). */
+  readonly featureBatchSize?: number;
   /**
    * Load the backend's packages and make it tfjs' active backend. Throw a RetinaError saying what
    * is missing when it is not available (a package not installed, no device).
@@ -108,12 +111,13 @@ const cpuProvider: BackendProvider = {
 
 const providers = new Map<string, BackendProvider>([
   [tensorflowProvider.name, tensorflowProvider],
+  [webgpuProvider.name, webgpuProvider],
   [wasmProvider.name, wasmProvider],
   [cpuProvider.name, cpuProvider],
 ]);
 
 /** The order `--backend auto` tries providers in; the first one that activates wins. */
-export const AUTO_ORDER: string[] = ['tensorflow', 'wasm', 'cpu'];
+export const AUTO_ORDER: string[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /**
  * Register (or replace) a backend provider. `autoBefore` puts it into `AUTO_ORDER` before that

@@ -47,7 +47,7 @@ export async function cachedFeatures(o: {
       source: o.source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.backend.name,
       indices: all, dim, threads, onProgress: (d, t) => o.bar.update(d, t, 'features'), signal: o.signal,
     })
-    : await computeFeatures(o.backbone.model, o.source, all);
+    : await computeFeatures(o.backbone.model, o.source, all, o.backend.provider.featureBatchSize);
   o.bar.clear();
   // Features of an interrupted extraction are incomplete: never cache them.
   if (o.signal?.aborted) return { features, report: { dir, key, hit: false, seconds: 0, threads, records: o.source.count, dim } };

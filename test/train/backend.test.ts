@@ -26,13 +26,13 @@ describe('backend selection', () => {
       async activate() { tried.push('test-gpu'); throw new Error('no adapter'); },
     };
     registerBackendProvider(fake, { autoBefore: 'wasm' });
-    expect(AUTO_ORDER).toEqual(['tensorflow', 'test-gpu', 'wasm', 'cpu']);
+    expect(AUTO_ORDER).toEqual(['tensorflow', 'webgpu', 'test-gpu', 'wasm', 'cpu']);
     expect(backendNames()).toContain('test-gpu');
     await selectBackend('cpu');
     const s = await selectBackend('auto');
     expect(s.name).toBe('wasm');
     expect(tried).toEqual(['test-gpu']);
-    expect(s.skipped.map((k) => k.name)).toEqual(['tensorflow', 'test-gpu']);
+    expect(s.skipped.map((k) => k.name)).toEqual(['tensorflow', 'webgpu', 'test-gpu']); // no GPU adapter here
     AUTO_ORDER.splice(AUTO_ORDER.indexOf('test-gpu'), 1);
   });
 });

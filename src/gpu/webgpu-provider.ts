@@ -1,0 +1,18 @@
+/**
+ * The `webgpu` backend provider for `--backend` (see src/train/backend.ts): tfjs on a GPU through
+ * WebGPU (Dawn over Vulkan). Everything heavy loads only when it is activated.
+ */
+import type { BackendProvider } from '../train/backend.js';
+
+export const webgpuProvider: BackendProvider = {
+  name: 'webgpu',
+  description: 'a GPU through WebGPU (Dawn over Vulkan; optional packages webgpu + @tensorflow/tfjs-backend-webgpu)',
+  // One device: worker threads would only queue on it.
+  parallelWorkers: false,
+  // Small forward batches leave most of a GPU idle.
+  featureBatchSize: 64,
+  async activate() {
+    const { initWebGpu } = await import('./webgpu.js');
+    await initWebGpu();
+  },
+};
