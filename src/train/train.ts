@@ -163,6 +163,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
 
     const optimizer = tf.train.adam(lr);
+    disposers.push(() => optimizer.dispose());
     const vars = fineTune ? variablesOf(full) : variablesOf(head.model);
     const rng = createRng(hashString(`shuffle:${seed}`));
     const [h, w, c] = source.spec.shape as [number, number, number];
@@ -237,7 +238,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await appendFile(join(out, 'metrics.jsonl'), JSON.stringify(report) + '\n');
       log.info(`${label}: loss ${report.trainLoss.toFixed(4)}, val loss ${report.valLoss.toFixed(4)}, accuracy ${report.valAccuracy.toFixed(3)}, kappa ${report.valKappa.toFixed(3)} | ${seconds.toFixed(1)} s (data wait ${report.dataWaitSeconds.toFixed(1)} s, compute ${report.computeSeconds.toFixed(1)} s), ${report.imagesPerSecond.toFixed(1)} images/s`);
     }
-    optimizer.dispose();
 
     full.setUserDefinedMetadata({
       retina: {
