@@ -7,6 +7,7 @@ import type { TensorFormat } from './types.js';
  * `registerFormat()` from a module loaded before use (see README, "Adding a format").
  */
 const loaders = new Map<string, () => Promise<TensorFormat>>([
+  ['raw', async () => (await import('./raw.js')).rawFormat],
 ]);
 
 /** Names of every registered format, in registration order. */

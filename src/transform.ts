@@ -1,10 +1,14 @@
 import sharp from 'sharp';
 import type { DType } from '../formats/types.js';
+import { RetinaError, badArgument, messageOf } from './errors.js';
+import { findRetina, type RetinaCircle } from './retina-box.js';
+import { benGrahamSigma, finishTensor } from './finish.js';
 
 /** How an image becomes a tensor; shared by `retina preprocess` and the trainer's `images` source. */
 export interface TransformOptions {
   /** Output side in pixels (square). */
   size: number;
+  /** `auto`: crop to the retina's circle; `none`: keep the whole image (letterboxed). */
   crop: 'auto' | 'none';
   normalize: 'none' | 'ben-graham';
   dtype: DType;
@@ -12,16 +16,131 @@ export interface TransformOptions {
 
 export const DEFAULT_TRANSFORM: TransformOptions = { size: 299, crop: 'auto', normalize: 'none', dtype: 'uint8' };
 
+/** A decoded, oriented, reduced RGB copy of an image and how it relates to the original. */
+export interface WorkingImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Original (oriented) size. */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+/** The square before the JS-side steps: size x size x 3 uint8, plus its blur when Ben Graham is asked. */
+export interface SquareImage {
+  square: Uint8Array;
+  blurred: Uint8Array | undefined;
+  circle: RetinaCircle | undefined;
+}
+
 /**
- * Decode `input` (a path or encoded bytes) and return an HWC tensor of `size`x`size`x3 in
- * `dtype` (little-endian bytes). Letterboxes into the square with black, keeping aspect ratio.
+ * Decode once, as small as quality allows. libjpeg can decode a JPEG at 1/2, 1/4 or 1/8 scale
+ * almost for free (shrink-on-load); decoding twice (once to find the retina, once to crop) would
+ * pay the entropy decoding twice, the dominant cost. So the whole image is decoded once to a
+ * working size whose shorter side is still about `size` (then retina detection and the crop run
+ * on that small copy). sharp picks shrink-on-load factor k when the requested shrink s has
+ * s >= k and floor(s) != k, hence the divisors k + 1 below.
  */
-export async function transformImage(input: string | Uint8Array, opts: TransformOptions = DEFAULT_TRANSFORM): Promise<Uint8Array> {
-  const { data } = await sharp(input)
-    .rotate()
-    .resize(opts.size, opts.size, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
-    .removeAlpha()
+export async function decodeWorking(input: string | Uint8Array, size: number): Promise<WorkingImage> {
+  const img = sharp(input, { autoOrient: true });
+  const meta = await img.metadata();
+  if (!meta.width || !meta.height) throw new Error('image has no dimensions');
+  const swap = (meta.orientation ?? 1) >= 5;
+  const W = swap ? meta.height : meta.width, H = swap ? meta.width : meta.height;
+  const short = Math.min(W, H);
+  let divisor = 1;
+  if (meta.format === 'jpeg') {
+    for (const k of [8, 4, 2]) if (short / (k + 1) >= 0.9 * size) { divisor = k + 1; break; }
+  } else {
+    divisor = Math.max(1, Math.floor(short / size));
+  }
+  let pipeline = img.removeAlpha().toColourspace('srgb');
+  if (divisor > 1) pipeline = pipeline.resize({ width: Math.max(1, Math.round(W / divisor)), height: Math.max(1, Math.round(H / divisor)), fit: 'fill' });
+  const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, originalWidth: W, originalHeight: H };
+}
+
+/**
+ * The square of the working image that becomes the output: the retina's circle (crop `auto`)
+ * or the whole image centred (crop `none`, or no border found), as a centre and half side.
+ */
+export function squareRegion(work: WorkingImage, crop: TransformOptions['crop']): { cx: number; cy: number; half: number; circle: RetinaCircle | undefined } {
+  const circle = crop === 'auto' ? findRetina(work.data, work.width, work.height) : undefined;
+  if (circle) return { cx: circle.cx, cy: circle.cy, half: circle.r, circle };
+  return { cx: work.width / 2, cy: work.height / 2, half: Math.max(work.width, work.height) / 2, circle: undefined };
+}
+
+/**
+ * Crop, resize and pad to `size` x `size` in one libvips pipeline over the working image: the
+ * part of the square inside the image is extracted and resized, the rest (outside the camera's
+ * frame) is black, so a clipped circle stays centred.
+ */
+export async function renderSquare(work: WorkingImage, region: { cx: number; cy: number; half: number }, size: number): Promise<Uint8Array> {
+  const s = size / (2 * region.half);
+  const ox = region.cx - region.half, oy = region.cy - region.half;
+  const left = Math.max(0, Math.round(ox)), top = Math.max(0, Math.round(oy));
+  const right = Math.min(work.width, Math.round(region.cx + region.half)), bottom = Math.min(work.height, Math.round(region.cy + region.half));
+  const w = Math.max(1, right - left), h = Math.max(1, bottom - top);
+  const tw = Math.min(size, Math.max(1, Math.round(w * s))), th = Math.min(size, Math.max(1, Math.round(h * s)));
+  const padLeft = Math.min(size - tw, Math.max(0, Math.round((left - ox) * s)));
+  const padTop = Math.min(size - th, Math.max(0, Math.round((top - oy) * s)));
+  const { data, info } = await sharp(work.data, { raw: { width: work.width, height: work.height, channels: 3 } })
+    .extract({ left, top, width: w, height: h })
+    .resize(tw, th, { fit: 'fill' })
+    .extend({ left: padLeft, top: padTop, right: size - tw - padLeft, bottom: size - th - padTop, background: { r: 0, g: 0, b: 0 } })
     .raw()
     .toBuffer({ resolveWithObject: true });
+  if (info.width !== size || info.height !== size || info.channels !== 3) throw new Error(`internal: rendered ${info.width}x${info.height}x${info.channels}, wanted ${size}x${size}x3`);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Gaussian blur of a square (libvips, sigma = radius / 30) for Ben Graham's normalisation. */
+export async function blurSquare(square: Uint8Array, size: number): Promise<Uint8Array> {
+  const data = await sharp(square, { raw: { width: size, height: size, channels: 3 } }).blur(benGrahamSigma(size)).raw().toBuffer();
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Every libvips step of the transform: decode (EXIF-oriented, shrunk on load), find the retina,
+ * crop/resize/pad into the square, and blur it when Ben Graham is asked. What is left (Ben
+ * Graham's arithmetic, dtype conversion) is `finishTensor`, cheap JS that may run in a worker.
+ *
+ * @throws RetinaError CORRUPT naming the input when the image cannot be decoded.
+ */
+export async function transformToSquare(input: string | Uint8Array, opts: TransformOptions): Promise<SquareImage> {
+  checkOptions(opts);
+  let work: WorkingImage;
+  try {
+    work = await decodeWorking(input, opts.size);
+  } catch (err) {
+    const file = typeof input === 'string' ? input : undefined;
+    throw new RetinaError('CORRUPT', `Cannot decode ${file ?? 'image bytes'}: ${messageOf(err)}`, {
+      ...(file ? { location: { file } } : {}), hint: 'Replace the file, or pass --skip-invalid to reject it and go on.', cause: err,
+    });
+  }
+  const region = squareRegion(work, opts.crop);
+  const square = await renderSquare(work, region, opts.size);
+  const blurred = opts.normalize === 'ben-graham' ? await blurSquare(square, opts.size) : undefined;
+  return { square, blurred, circle: region.circle };
+}
+
+/**
+ * Decode `input` (a path or encoded bytes) and return an HWC tensor of `size` x `size` x 3 in
+ * `dtype` (little-endian bytes; floats are pixel / 255): EXIF orientation applied, cropped to the
+ * retina (crop `auto`), resized keeping aspect ratio and padded with black, optionally Ben Graham
+ * normalised. Deterministic: the same input and options give the same bytes.
+ *
+ * @throws RetinaError CORRUPT when the image cannot be decoded, BAD_ARGUMENT for bad options.
+ */
+export async function transformImage(input: string | Uint8Array, opts: TransformOptions = DEFAULT_TRANSFORM): Promise<Uint8Array> {
+  const { square, blurred } = await transformToSquare(input, opts);
+  return finishTensor(square, blurred, opts.size, opts.dtype);
+}
+
+function checkOptions(opts: TransformOptions): void {
+  if (!Number.isInteger(opts.size) || opts.size < 8 || opts.size > 4096) throw badArgument('--size', 'an integer from 8 to 4096', opts.size);
+  if (opts.crop !== 'auto' && opts.crop !== 'none') throw badArgument('--crop', 'auto or none', opts.crop);
+  if (opts.normalize !== 'none' && opts.normalize !== 'ben-graham') throw badArgument('--normalize', 'none or ben-graham', opts.normalize);
+  if (!['uint8', 'float16', 'float32'].includes(opts.dtype)) throw badArgument('--dtype', 'uint8, float16 or float32', opts.dtype);
 }

@@ -1,0 +1,312 @@
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RetinaError } from '../src/errors.js';
+import { xxh64File } from '../src/checksum.js';
+import { CombinedReader } from './dataset-reader.js';
+import { canonicalJson, parseDatasetManifest, parseShardManifest, sumCounts } from './manifest.js';
+import { loadFormat } from './registry.js';
+import { SHARD_MANIFEST, writeFileAtomic } from './shard-staging.js';
+import { shardDirName, type DatasetManifest, type DatasetReader, type ShardManifest, type ShardReader, type ShardWriter, type Split, type TensorSpec } from './types.js';
+
+/**
+ * A dataset folder as a whole: where shards go, how complete shards are found, combined, indexed
+ * and opened. See `formats/types.ts` for the layout.
+ */
+
+export const DATASET_MANIFEST = 'manifest.json';
+export const SHARDS_DIR = 'shards';
+const SHARD_NAME = /^shard-(\d{5,})-of-(\d{5,})$/;
+
+/** Folder of shard `index` of `count` in `datasetDir`. */
+export function shardPath(datasetDir: string, index: number, count: number): string {
+  return join(datasetDir, SHARDS_DIR, shardDirName(index, count));
+}
+
+/**
+ * Start writing shard `index` of `count` of `datasetDir` in format `formatName`. The writer works
+ * in a temporary sibling folder; `close()` checksums, writes `shard.json` last and renames the
+ * folder into place (replacing an older one), `abort()` removes it.
+ */
+export async function createShardWriter(
+  datasetDir: string,
+  formatName: string,
+  opts: { index: number; count: number; spec: TensorSpec; params?: Record<string, unknown> },
+): Promise<ShardWriter> {
+  const format = await loadFormat(formatName);
+  return format.createWriter({ dir: shardPath(datasetDir, opts.index, opts.count), index: opts.index, count: opts.count, spec: opts.spec, params: opts.params ?? {} });
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new RetinaError('CORRUPT', `${path} is not valid JSON`, { location: { file: path }, cause: err, hint: 'Rewrite it (rerun the task that wrote it, or `retina index` for manifest.json).' });
+  }
+}
+
+/** Read and validate `shard.json` of a shard folder; NOT_FOUND when there is none. */
+export async function readShardManifest(shardDir: string): Promise<ShardManifest> {
+  const path = join(shardDir, SHARD_MANIFEST);
+  try {
+    return parseShardManifest(await readJson(path), path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new RetinaError('NOT_FOUND', `No shard manifest at ${path}`, { location: { file: path }, cause: err });
+    }
+    throw err;
+  }
+}
+
+/** A shard folder that could not be used, and why. */
+export interface ShardProblem {
+  name: string;
+  reason: string;
+}
+
+/** The complete shards found under `DATASET/shards`, in shard order, and folders that are not. */
+export async function scanShards(datasetDir: string): Promise<{ shards: ShardManifest[]; problems: ShardProblem[] }> {
+  let names: string[];
+  try {
+    names = await readdir(join(datasetDir, SHARDS_DIR));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { shards: [], problems: [] };
+    throw err;
+  }
+  const shards: ShardManifest[] = [];
+  const problems: ShardProblem[] = [];
+  for (const name of names.sort()) {
+    const m = SHARD_NAME.exec(name);
+    if (!m) continue; // temporary (.tmp-…) and set-aside (.old-…) folders are not shards
+    try {
+      const manifest = await readShardManifest(join(datasetDir, SHARDS_DIR, name));
+      if (manifest.index !== Number(m[1]) || manifest.count !== Number(m[2])) {
+        problems.push({ name, reason: `shard.json says shard ${manifest.index} of ${manifest.count}` });
+      } else {
+        shards.push(manifest);
+      }
+    } catch (err) {
+      problems.push({ name, reason: (err as Error).message });
+    }
+  }
+  return { shards, problems };
+}
+
+function describeMissing(missing: readonly number[], count: number): string {
+  const shown = missing.length > 20 ? `${missing.slice(0, 20).join(', ')} … (${missing.length} in all)` : missing.join(', ');
+  return `${missing.length === 1 ? 'shard' : 'shards'} ${shown} of ${count} ${missing.length === 1 ? 'is' : 'are'} missing`;
+}
+
+/**
+ * Check that shards belong together (same format, spec, shard count and producer params) and list
+ * the missing shard numbers. Throws BAD_INPUT naming the first disagreeing shard.
+ */
+export function combineShards(datasetDir: string, shards: readonly ShardManifest[]): { manifest: DatasetManifest; missing: number[] } {
+  const first = shards[0];
+  if (!first) {
+    throw new RetinaError('NOT_FOUND', `No complete shard in ${join(datasetDir, SHARDS_DIR)}`, {
+      location: { file: datasetDir },
+      hint: 'Write the dataset first (`retina preprocess`); a shard becomes visible only when its task finished.',
+    });
+  }
+  const spec = canonicalJson(first.spec);
+  const params = canonicalJson(first.params);
+  for (const s of shards) {
+    const differs = s.format !== first.format ? `format ${s.format} (shard ${first.index}: ${first.format})`
+      : s.count !== first.count ? `shard count ${s.count} (shard ${first.index}: ${first.count})`
+      : canonicalJson(s.spec) !== spec ? `spec ${canonicalJson(s.spec)} (shard ${first.index}: ${spec})`
+      : canonicalJson(s.params) !== params ? `parameters ${canonicalJson(s.params)} (shard ${first.index}: ${params})`
+      : undefined;
+    if (differs) {
+      throw new RetinaError('BAD_INPUT', `Shards of ${datasetDir} do not belong together: shard ${s.index} of ${s.count} has ${differs}`, {
+        location: { file: datasetDir, shard: s.index },
+        hint: 'Remove the shards of the other run, or rerun all tasks with the same parameters into an empty folder.',
+      });
+    }
+  }
+  const present = new Set(shards.map((s) => s.index));
+  const missing: number[] = [];
+  for (let i = 0; i < first.count; i++) if (!present.has(i)) missing.push(i);
+  const totals = sumCounts(shards);
+  const manifest: DatasetManifest = {
+    kind: 'retina-dataset',
+    version: 1,
+    format: first.format,
+    spec: first.spec,
+    shardCount: first.count,
+    records: totals.records,
+    splits: totals.splits,
+    labels: totals.labels,
+    params: first.params,
+    shards: [...shards].sort((a, b) => a.index - b.index),
+  };
+  return { manifest, missing };
+}
+
+function incompleteError(datasetDir: string, missing: readonly number[], count: number): RetinaError {
+  return new RetinaError('INCOMPLETE', `Dataset ${datasetDir} is incomplete: ${describeMissing(missing, count)}`, {
+    location: { file: datasetDir, shard: missing[0]! },
+    hint: `Rerun the preprocess tasks of the missing shards (e.g. \`retina preprocess --shard ${missing[0]}/${count} …\`), then run \`retina index ${datasetDir}\`.`,
+  });
+}
+
+/** The dataset manifest: `manifest.json` when present, else the shard manifests combined. */
+export async function loadDatasetManifest(datasetDir: string): Promise<DatasetManifest> {
+  const path = join(datasetDir, DATASET_MANIFEST);
+  let raw: unknown;
+  try {
+    raw = await readJson(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    try {
+      await stat(datasetDir);
+    } catch (e) {
+      throw new RetinaError('NOT_FOUND', `No dataset at ${datasetDir}`, { location: { file: datasetDir }, cause: e, hint: 'Check the path; datasets are written by `retina preprocess`.' });
+    }
+    const { shards } = await scanShards(datasetDir);
+    const { manifest, missing } = combineShards(datasetDir, shards);
+    if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount);
+    return manifest;
+  }
+  const manifest = parseDatasetManifest(raw, path);
+  const listed = new Set(manifest.shards.map((s) => s.index));
+  const missing: number[] = [];
+  for (let i = 0; i < manifest.shardCount; i++) if (!listed.has(i)) missing.push(i);
+  if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount);
+  return manifest;
+}
+
+/**
+ * Open every shard of a dataset as one reader. Uses `manifest.json` when present (checking that
+ * each shard on disk is still the one it lists), else the shard manifests found. Throws INCOMPLETE
+ * naming missing shards, BAD_INPUT when shards disagree, CORRUPT when files are damaged.
+ */
+export async function openDataset(datasetDir: string): Promise<DatasetReader & CombinedReader> {
+  const manifest = await loadDatasetManifest(datasetDir);
+  const readers: ShardReader[] = [];
+  try {
+    for (const listed of manifest.shards) {
+      const dir = shardPath(datasetDir, listed.index, listed.count);
+      let onDisk: ShardManifest;
+      try {
+        onDisk = await readShardManifest(dir);
+      } catch (err) {
+        if (err instanceof RetinaError && err.code === 'NOT_FOUND') throw incompleteError(datasetDir, [listed.index], listed.count);
+        throw err;
+      }
+      if (canonicalJson(onDisk) !== canonicalJson(listed)) {
+        throw new RetinaError('CORRUPT', `Shard ${listed.index} of ${datasetDir} was rewritten after ${DATASET_MANIFEST} was made`, {
+          location: { file: join(datasetDir, DATASET_MANIFEST), shard: listed.index },
+          hint: `Run \`retina index ${datasetDir}\` to rebuild the manifest.`,
+        });
+      }
+      const format = await loadFormat(onDisk.format);
+      readers.push(await format.openReader(dir, onDisk));
+    }
+  } catch (err) {
+    await Promise.allSettled(readers.map((r) => r.close()));
+    throw err;
+  }
+  return new CombinedReader(datasetDir, manifest, readers);
+}
+
+/** Outcome of looking for a finished shard. */
+export type ShardStatus =
+  | { state: 'complete'; dir: string; manifest: ShardManifest }
+  | { state: 'missing' | 'invalid'; dir: string; reason: string };
+
+/**
+ * Is shard `index` of `count` of `datasetDir` complete? With `verify`, every file is checksummed
+ * (what a rerun does before skipping a shard). `expect` also requires the same format, spec and
+ * params, so a rerun with other parameters does not keep an old shard.
+ */
+export async function shardStatus(
+  datasetDir: string,
+  index: number,
+  count: number,
+  opts: { verify?: boolean; expect?: { format?: string; spec?: TensorSpec; params?: Record<string, unknown> } } = {},
+): Promise<ShardStatus> {
+  const dir = shardPath(datasetDir, index, count);
+  let manifest: ShardManifest;
+  try {
+    manifest = await readShardManifest(dir);
+  } catch (err) {
+    const missing = err instanceof RetinaError && err.code === 'NOT_FOUND';
+    return { state: missing ? 'missing' : 'invalid', dir, reason: (err as Error).message };
+  }
+  if (manifest.index !== index || manifest.count !== count) return { state: 'invalid', dir, reason: `shard.json says shard ${manifest.index} of ${manifest.count}` };
+  const e = opts.expect ?? {};
+  if (e.format !== undefined && e.format !== manifest.format) return { state: 'invalid', dir, reason: `format is ${manifest.format}, not ${e.format}` };
+  if (e.spec !== undefined && canonicalJson(e.spec) !== canonicalJson(manifest.spec)) return { state: 'invalid', dir, reason: `spec is ${canonicalJson(manifest.spec)}, not ${canonicalJson(e.spec)}` };
+  if (e.params !== undefined && canonicalJson(e.params) !== canonicalJson(manifest.params)) return { state: 'invalid', dir, reason: 'written with other parameters' };
+  for (const f of manifest.files) {
+    const path = join(dir, f.name);
+    try {
+      if (opts.verify) {
+        const got = await xxh64File(path);
+        if (got.bytes !== f.bytes || got.xxh64 !== f.xxh64) return { state: 'invalid', dir, reason: `file ${f.name} fails its checksum` };
+      } else if ((await stat(path)).size !== f.bytes) {
+        return { state: 'invalid', dir, reason: `file ${f.name} has the wrong size` };
+      }
+    } catch {
+      return { state: 'invalid', dir, reason: `file ${f.name} is missing` };
+    }
+  }
+  return { state: 'complete', dir, manifest };
+}
+
+/** The manifest of shard `index` of `count` when it is complete (checksums checked with `verify`), else undefined. */
+export async function findCompleteShard(
+  datasetDir: string,
+  index: number,
+  count: number,
+  opts: { verify?: boolean; expect?: { format?: string; spec?: TensorSpec; params?: Record<string, unknown> } } = { verify: true },
+): Promise<ShardManifest | undefined> {
+  const s = await shardStatus(datasetDir, index, count, opts);
+  return s.state === 'complete' ? s.manifest : undefined;
+}
+
+/** Result of `indexDataset` (`retina index --json`). */
+export interface IndexResult {
+  dataset: string;
+  format: string;
+  /** Shards the dataset should have. */
+  shardCount: number;
+  /** Complete shards found. */
+  shards: number;
+  records: number;
+  missingShards: number[];
+  complete: boolean;
+  splits: Record<Split, number>;
+  labels: Record<string, number>;
+  /** Path of the manifest written, or null when the dataset is incomplete. */
+  manifest: string | null;
+  /** Shard-named folders that are not complete shards, and why (ignored by readers). */
+  problems: ShardProblem[];
+}
+
+/**
+ * Combine the shard manifests of `datasetDir`. When every shard is there, write `manifest.json`
+ * atomically; otherwise report the missing shard numbers and write nothing.
+ */
+export async function indexDataset(datasetDir: string): Promise<IndexResult> {
+  const { shards, problems } = await scanShards(datasetDir);
+  const { manifest, missing } = combineShards(datasetDir, shards);
+  const complete = missing.length === 0;
+  const path = join(datasetDir, DATASET_MANIFEST);
+  if (complete) await writeFileAtomic(path, JSON.stringify(manifest, null, 1));
+  else await rm(path, { force: true }); // a stale manifest must not hide the missing shards
+  return {
+    dataset: datasetDir,
+    format: manifest.format,
+    shardCount: manifest.shardCount,
+    shards: shards.length,
+    records: manifest.records,
+    missingShards: missing,
+    complete,
+    splits: manifest.splits,
+    labels: manifest.labels,
+    manifest: complete ? path : null,
+    problems,
+  };
+}

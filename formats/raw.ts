@@ -1,0 +1,154 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { xxh64Of } from '../src/checksum.js';
+import { npyHeader, npyHeaderLength, npyHeaderMatches } from './npy.js';
+import { checkMeta, type RecordTable } from './record-table.js';
+import { checkFileSizes, checkIndex, checkTarget, checkTensor, corruptRecord, openRecordTable } from './shard-files.js';
+import { ShardStaging } from './shard-staging.js';
+import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+
+/**
+ * `raw`: fixed-size records packed back to back in `data.npy`, a valid NumPy file of shape
+ * [N, ...spec.shape] (so Python can `numpy.load(path, mmap_mode='r')` it), plus `records.json`
+ * (ids, labels, splits, xxh64 of each record's tensor bytes). Record i lives at
+ * `header + i * recordBytes`: a read is one positioned read straight into the caller's buffer.
+ */
+
+export const RAW_DATA_FILE = 'data.npy';
+
+class RawWriter implements ShardWriter {
+  private position: number;
+  private readonly recordBytes: number;
+
+  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle, headerBytes: number) {
+    this.position = headerBytes;
+    this.recordBytes = byteLength(staging.spec);
+  }
+
+  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    this.staging.assertOpen();
+    const n = this.staging.table.count;
+    checkMeta(meta, n);
+    checkTensor(tensor, this.recordBytes, n, meta.id);
+    const checksum = xxh64Of(tensor);
+    await writeAll(this.fh, tensor, this.position);
+    this.position += this.recordBytes;
+    this.staging.table.add({ id: meta.id, label: meta.label, split: meta.split, checksum });
+  }
+
+  async close(): Promise<ShardManifest> {
+    this.staging.assertOpen();
+    const spec = this.staging.spec;
+    await writeAll(this.fh, npyHeader(spec.dtype, this.staging.table.count, spec.shape), 0);
+    await this.fh.sync();
+    await this.fh.close();
+    return this.staging.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await this.staging.abort();
+  }
+}
+
+async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+class RawReader implements ShardReader {
+  readonly count: number;
+  private readonly recordBytes: number;
+  private scratch: Uint8Array | undefined;
+  private fd: number | undefined;
+
+  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number, private readonly dataOffset: number) {
+    this.count = table.count;
+    this.recordBytes = byteLength(manifest.spec);
+    this.fd = fd;
+  }
+
+  meta(index: number): RecordMeta {
+    checkIndex(index, this.count, `shard ${this.manifest.index}`);
+    return this.table.meta(index);
+  }
+
+  async get(index: number): Promise<TensorRecord> {
+    this.scratch ??= new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, this.scratch, 0);
+    return { ...meta, tensor: this.scratch };
+  }
+
+  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
+    return this.readIntoSync(index, target, offset);
+  }
+
+  /**
+   * One positioned read into the caller's buffer, then the checksum. Synchronous on purpose: for
+   * page-cached data a pread costs microseconds, far less than a thread-pool round trip.
+   */
+  readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
+    checkIndex(index, this.count, `shard ${this.manifest.index}`);
+    checkTarget(target, offset, this.recordBytes);
+    if (this.fd === undefined) throw corruptRecord(this.manifest, index, this.table.meta(index).id, 'the reader is closed');
+    const n = this.recordBytes;
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.fd, target, offset + done, n - done, this.dataOffset + index * n + done);
+      if (got === 0) throw corruptRecord(this.manifest, index, this.table.meta(index).id, `file ${RAW_DATA_FILE} ends inside the record (truncated)`);
+      done += got;
+    }
+    if (xxh64Of(target.subarray(offset, offset + n)) !== this.table.checksums[index]) {
+      throw corruptRecord(this.manifest, index, this.table.meta(index).id, 'tensor bytes fail their xxh64 checksum');
+    }
+    return this.table.meta(index);
+  }
+
+  async close(): Promise<void> {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** The raw format: see the module comment. */
+export const rawFormat: TensorFormat = {
+  name: 'raw',
+  description: 'Fixed-size records in a NumPy .npy file; one positioned read per record.',
+
+  async createWriter(opts: WriterOptions): Promise<ShardWriter> {
+    const staging = await ShardStaging.create('raw', opts);
+    try {
+      const fh = await open(join(staging.tmpDir, RAW_DATA_FILE), 'w');
+      const header = npyHeaderLength(opts.spec.dtype, opts.spec.shape);
+      return new RawWriter(staging, fh, header);
+    } catch (err) {
+      await staging.abort();
+      throw err;
+    }
+  },
+
+  async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {
+    await checkFileSizes(dir, manifest);
+    const table = await openRecordTable(dir, manifest);
+    const spec = manifest.spec;
+    const headerBytes = npyHeaderLength(spec.dtype, spec.shape);
+    const fd = openSync(join(dir, RAW_DATA_FILE), 'r');
+    try {
+      const head = new Uint8Array(headerBytes);
+      const got = readSync(fd, head, 0, headerBytes, 0);
+      if (got !== headerBytes || !npyHeaderMatches(head, spec.dtype, table.count, spec.shape)) {
+        throw corruptRecord(manifest, 0, table.count ? table.meta(0).id : '-', `${RAW_DATA_FILE} does not start with the expected NumPy header`);
+      }
+      return new RawReader(manifest, table, fd, headerBytes);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  },
+};
+
+export default rawFormat;

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { xxh64File } from '../src/checksum.js';
+import { RetinaError } from '../src/errors.js';
+import { RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
+import type { ShardFile, ShardManifest, TensorSpec, WriterOptions } from './types.js';
+
+/** Name of the shard manifest inside a shard folder. */
+export const SHARD_MANIFEST = 'shard.json';
+
+/** Marks a temporary shard folder: `shard-00003-of-00008.tmp-<pid>-<random>`. */
+export const TEMP_MARK = '.tmp-';
+
+/** Write `bytes` to `path` and fsync it, so a later rename cannot expose a short file. */
+export async function writeFileSynced(path: string, bytes: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync a directory so the names created or renamed in it survive a crash. */
+export async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Write `text` to `path` atomically: a temp sibling, fsync, rename, fsync the folder. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFileSynced(tmp, text);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dirname(path));
+}
+
+/**
+ * The common half of every shard writer: a temporary folder beside the final one, the record
+ * table, and the commit that checksums every file, writes `shard.json` last, fsyncs and renames
+ * the folder into place. A format writes its data files into `tmpDir` and calls `commit()`.
+ */
+export class ShardStaging {
+  readonly table = new RecordTableBuilder();
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+
+  private constructor(
+    readonly format: string,
+    readonly finalDir: string,
+    readonly tmpDir: string,
+    readonly opts: WriterOptions,
+  ) {}
+
+  static async create(format: string, opts: WriterOptions): Promise<ShardStaging> {
+    if (!Number.isInteger(opts.count) || opts.count < 1 || !Number.isInteger(opts.index) || opts.index < 0 || opts.index >= opts.count) {
+      throw new RetinaError('BAD_ARGUMENT', `Expected a shard INDEX/COUNT with 0 <= INDEX < COUNT but received ${opts.index}/${opts.count}`);
+    }
+    const tmpDir = `${opts.dir}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+    await mkdir(dirname(opts.dir), { recursive: true });
+    await mkdir(tmpDir);
+    return new ShardStaging(format, opts.dir, tmpDir, opts);
+  }
+
+  get spec(): TensorSpec {
+    return this.opts.spec;
+  }
+
+  /** Throw unless the writer is still open (append after close/abort is a bug in the caller). */
+  assertOpen(): void {
+    if (this.state !== 'open') throw new RetinaError('BAD_ARGUMENT', `This ${this.format} shard writer is already ${this.state}`);
+  }
+
+  /**
+   * Finish the shard: write the record table, checksum every file, write `shard.json` last, fsync,
+   * and rename the folder into place (replacing an older shard folder of the same name).
+   */
+  async commit(extra: { skip?: (name: string) => boolean } = {}): Promise<ShardManifest> {
+    this.assertOpen();
+    await writeFileSynced(join(this.tmpDir, RECORD_TABLE_FILE), JSON.stringify(this.table));
+    const names = (await readdir(this.tmpDir)).filter((n) => n !== SHARD_MANIFEST && !(extra.skip?.(n) ?? false)).sort();
+    const files: ShardFile[] = [];
+    for (const name of names) {
+      const { xxh64, bytes } = await xxh64File(join(this.tmpDir, name));
+      files.push({ name, bytes, xxh64 });
+    }
+    const { splits, labels } = this.table.summary();
+    const manifest: ShardManifest = {
+      kind: 'retina-shard',
+      version: 1,
+      format: this.format,
+      index: this.opts.index,
+      count: this.opts.count,
+      spec: { dtype: this.opts.spec.dtype, shape: [...this.opts.spec.shape] },
+      records: this.table.count,
+      splits,
+      labels,
+      files,
+      params: this.opts.params ?? {},
+      createdAt: new Date().toISOString(),
+    };
+    await writeFileSynced(join(this.tmpDir, SHARD_MANIFEST), JSON.stringify(manifest, null, 1));
+    await syncDir(this.tmpDir);
+    await replaceDir(this.tmpDir, this.finalDir);
+    this.state = 'committed';
+    return manifest;
+  }
+
+  /** Remove the temporary folder; nothing a reader would accept is left. */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    await rm(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Move `from` to `to`. An existing `to` (an older or incomplete shard) is first renamed aside and
+ * removed after, so at no moment does the final name hold a mix of old and new files.
+ */
+async function replaceDir(from: string, to: string): Promise<void> {
+  let aside: string | undefined;
+  try {
+    await stat(to);
+    aside = `${to}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await rename(to, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await rename(from, to);
+  await syncDir(dirname(to));
+  if (aside) await rm(aside, { recursive: true, force: true });
+}
+
+/** True for names of temporary or set-aside shard folders, which readers ignore. */
+export function isTransientName(name: string): boolean {
+  return name.includes(TEMP_MARK) || /\.old-\d+-/.test(basename(name));
+}

@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import type { TransformOptions } from '../transform.js';
+import { transformToSquare } from '../transform.js';
+import { RetinaError, messageOf } from '../errors.js';
+import type { Finisher } from './finish-pool.js';
+import { Semaphore } from './threads.js';
+
+/** What became of one image: its tensor, or why it could not be read. */
+export type Outcome<T> = { item: T; tensor: Uint8Array } | { item: T; error: string };
+
+/**
+ * Transform `items` in parallel and hand the outcomes to `sink` strictly in input order, with at
+ * most `window` images between read and sink: memory stays flat however many images there are,
+ * and the output order (hence the shard bytes) does not depend on timing or thread count.
+ * Decoding holds one of `decodeSlots`; finishing goes to the finisher. Stops launching new
+ * images as soon as `signal` aborts; the images in flight settle before it returns.
+ */
+export async function transformInOrder<T extends { file: string }>(
+  items: readonly T[],
+  opts: { transform: TransformOptions; decodeSlots: number; window: number; finisher: Finisher; signal?: AbortSignal },
+  sink: (outcome: Outcome<T>) => Promise<void>,
+): Promise<void> {
+  const slots = new Semaphore(opts.decodeSlots);
+  const { size, dtype } = opts.transform;
+  const one = async (item: T): Promise<Outcome<T>> => {
+    let square;
+    await slots.acquire();
+    try {
+      const bytes = await readFile(item.file);
+      square = await transformToSquare(bytes, opts.transform);
+    } catch (err) {
+      // The decoder's own words are the useful part of the reason.
+      return { item, error: err instanceof RetinaError && err.cause !== undefined ? messageOf(err.cause) : messageOf(err) };
+    } finally {
+      slots.release();
+    }
+    return { item, tensor: await opts.finisher.finish(square.square, square.blurred, size, dtype) };
+  };
+  const pending = new Map<number, Promise<Outcome<T>>>();
+  let launched = 0;
+  try {
+    for (let i = 0; i < items.length; i++) {
+      while (launched < items.length && launched < i + opts.window && !opts.signal?.aborted) {
+        pending.set(launched, one(items[launched]!));
+        launched++;
+      }
+      if (opts.signal?.aborted) break;
+      const outcome = await pending.get(i)!;
+      pending.delete(i);
+      await sink(outcome);
+    }
+  } finally {
+    // Never leave work running behind the caller's back (it may be about to abort the writer).
+    await Promise.allSettled(pending.values());
+  }
+}

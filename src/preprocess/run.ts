@@ -1,0 +1,191 @@
+import { basename, resolve } from 'node:path';
+import { createShardWriter, indexDataset, shardStatus } from '../../formats/dataset.js';
+import { formatNames, loadFormat } from '../../formats/registry.js';
+import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
+import { usableCpus } from '../cpus.js';
+import { RetinaError, badArgument } from '../errors.js';
+import { readLabels, type RowProblem } from '../labels.js';
+import { silentLogger, type Logger } from '../log.js';
+import { compareIds, shardOf, type ShardSpec } from '../shard-assign.js';
+import { assignSplits } from '../split.js';
+import { FLOAT_RANGE } from '../finish.js';
+import type { TransformOptions } from '../transform.js';
+import { createFinisher } from './finish-pool.js';
+import { indexImages } from './image-index.js';
+import { transformInOrder } from './pipeline.js';
+import { createProgress } from './progress.js';
+import { rejectsPath, writeRejects } from './rejects.js';
+import { applySharpPlan, planThreads } from './threads.js';
+import { invalidInputError, validateInputs } from './validate.js';
+
+/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones. */
+export const TRANSFORM_VERSION = 1;
+
+export interface PreprocessOptions {
+  images: string;
+  labels: string;
+  out: string;
+  format: string;
+  transform: TransformOptions;
+  valFraction: number;
+  seed: number;
+  shard: ShardSpec;
+  /** CPUs to use; default from Slurm / cgroup / affinity (`usableCpus`). */
+  threads?: number;
+  /** Only the first N data rows of the labels file. */
+  limit?: number;
+  skipInvalid: boolean;
+  force: boolean;
+  idColumn?: string;
+  labelColumn?: string;
+  logger?: Logger;
+  /** Draw progress on stderr (bar on a TTY, periodic lines otherwise). */
+  progress?: boolean;
+  /** Seconds between progress lines when stderr is not a TTY. */
+  progressIntervalS?: number;
+  /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
+  signal?: AbortSignal;
+}
+
+/** `retina preprocess --json`. */
+export interface PreprocessResult {
+  dataset: string;
+  format: string;
+  /** Records in this task's shard. */
+  records: number;
+  /** Shards the dataset is split into (COUNT of --shard). */
+  shards: number;
+  /** Images transformed per second by this run (0 when the shard was already complete). */
+  imagesPerSecond: number;
+  /** Rows listed in this task's rejects file. */
+  rejected: number;
+  /** This task's shard, `INDEX/COUNT`. */
+  shard: string;
+  /** True when a complete shard with the same parameters was found and kept. */
+  skipped: boolean;
+  rejectsFile: string | null;
+  /** Path of manifest.json when this run completed the dataset (single shard), else null. */
+  manifest: string | null;
+  splits: { train: number; val: number };
+  threads: number;
+  seconds: number;
+}
+
+/**
+ * Preprocess one shard of a labelled image folder into a dataset: read and validate every row
+ * first (stop with counts and CSV lines per problem, or record them as rejects), split by
+ * patient, take this task's slice of the sorted ids, transform in parallel in a fixed order, and
+ * write the shard crash-safely. A complete shard with the same parameters is kept (verified by
+ * its checksums) unless `force`.
+ *
+ * @throws RetinaError BAD_ARGUMENT, NOT_FOUND, BAD_INPUT (invalid rows), CORRUPT (an image that
+ *   does not decode, without skipInvalid), EXISTS (a complete shard with other parameters),
+ *   ABORTED (signal).
+ */
+export async function preprocess(opts: PreprocessOptions): Promise<PreprocessResult> {
+  const t0 = performance.now();
+  const log = opts.logger ?? silentLogger;
+  const out = resolve(opts.out);
+  const { index, count } = opts.shard;
+  if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
+  if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
+  await loadFormat(opts.format);
+  const { cpus, source } = usableCpus(opts.threads);
+
+  const [labels, images] = await Promise.all([
+    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
+    indexImages(opts.images),
+  ]);
+  const { items, problems } = validateInputs(labels, images);
+  log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
+  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length);
+  if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
+
+  const splits = assignSplits(items, opts.valFraction, opts.seed);
+  const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
+  const mine = shardOf(sorted, index, count);
+  const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };
+  // Identical in every task of a run: `retina index` requires that of the shards it combines.
+  const params: Record<string, unknown> = {
+    tool: 'retina preprocess', transformVersion: TRANSFORM_VERSION, ...opts.transform,
+    valFraction: opts.valFraction, seed: opts.seed, labels: basename(opts.labels), inputs: items.length,
+    ...(opts.transform.dtype === 'uint8' ? {} : { floatRange: FLOAT_RANGE }),
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+  };
+  const shardText = `${index}/${count}`;
+  const rejectsFile = opts.skipInvalid ? rejectsPath(out, index, count) : null;
+  // Validation rejects are the same in every task: shard 0 lists them.
+  const rejects: RowProblem[] = index === 0 ? [...problems] : [];
+
+  const status = await shardStatus(out, index, count, { verify: true, expect: { format: opts.format, spec, params } });
+  if (status.state === 'complete' && !opts.force) {
+    log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
+    return result(status.manifest, 0, true, null);
+  }
+  if (status.state === 'invalid' && !opts.force && status.reason === 'written with other parameters') {
+    throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} was written with other parameters`, {
+      location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
+    });
+  }
+  if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
+
+  const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
+  log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
+  if (plan.note) log.warn(plan.note);
+  const restoreSharp = applySharpPlan(plan);
+  const finisher = createFinisher(plan.jsThreads);
+  let writer: ShardWriter | undefined;
+  let closed = false;
+  const progress = createProgress({ total: mine.length, label: `preprocess ${shardText}`, silent: !opts.progress, ...(opts.progressIntervalS ? { intervalS: opts.progressIntervalS } : {}) });
+  try {
+    writer = await createShardWriter(out, opts.format, { index, count, spec, params });
+    const w = writer;
+    const tWork = performance.now();
+    await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
+      progress.tick();
+      if ('error' in o) {
+        const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };
+        if (!opts.skipInvalid) {
+          throw new RetinaError('CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) cannot be decoded: ${o.error}`, {
+            location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: 'Replace the file, or pass --skip-invalid to reject it and go on.',
+          });
+        }
+        log.warn(`reject ${o.item.id}: ${p.reason}`);
+        rejects.push(p);
+        return;
+      }
+      const meta: RecordMeta = { id: o.item.id, label: o.item.label, split: splits.get(o.item.id) ?? 'train' };
+      await w.append(meta, o.tensor);
+    });
+    if (opts.signal?.aborted) throw abortedError(shardText);
+    const manifest = await w.close();
+    closed = true;
+    progress.done();
+    const secs = (performance.now() - tWork) / 1000;
+    if (rejectsFile) await writeRejects(rejectsFile, rejects);
+    const indexed = count === 1 ? await indexDataset(out) : undefined;
+    return result(manifest, secs > 0 ? manifest.records / secs : 0, false, indexed?.manifest ?? null);
+  } catch (err) {
+    if (opts.signal?.aborted && !(err instanceof RetinaError && err.code === 'ABORTED')) throw abortedError(shardText, err);
+    throw err;
+  } finally {
+    if (writer && !closed) await writer.abort();
+    await finisher.close();
+    restoreSharp();
+  }
+
+  function result(manifest: ShardManifest, imagesPerSecond: number, skipped: boolean, manifestPath: string | null): PreprocessResult {
+    return {
+      dataset: out, format: opts.format, records: manifest.records, shards: count,
+      imagesPerSecond: Math.round(imagesPerSecond * 10) / 10, rejected: skipped ? 0 : rejects.length, shard: shardText, skipped,
+      rejectsFile: skipped ? null : rejectsFile, manifest: manifestPath, splits: { train: manifest.splits.train, val: manifest.splits.val },
+      threads: cpus, seconds: Math.round((performance.now() - t0) / 100) / 10,
+    };
+  }
+}
+
+function abortedError(shard: string, cause?: unknown): RetinaError {
+  return new RetinaError('ABORTED', `Interrupted: shard ${shard} was not written (its partial files were removed)`, {
+    location: { shard: Number(shard.split('/')[0]) }, hint: 'Rerun the same command to redo it.', ...(cause === undefined ? {} : { cause }),
+  });
+}

@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createShardWriter, findCompleteShard, indexDataset, openDataset, shardPath, shardStatus } from '../../formats/dataset.js';
+import { RetinaError } from '../../src/errors.js';
+import { tempDir } from '../helpers/cli.js';
+import { recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
+import type { TensorSpec } from '../../formats/types.js';
+
+const spec: TensorSpec = { dtype: 'uint8', shape: [6, 5, 3] };
+
+async function rejection(p: Promise<unknown>): Promise<RetinaError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof RetinaError) return err;
+    throw err;
+  }
+  throw new Error('expected a RetinaError');
+}
+
+describe('dataset', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await tempDir('retina-ds-')));
+  afterEach(() => cleanup());
+
+  it('names the missing shards of an incomplete dataset, in the reader and in index', async () => {
+    for (const i of [0, 1, 3, 4, 6, 7]) await writeShard(dir, 'raw', spec, i, 8, 3);
+    const err = await rejection(openDataset(dir));
+    expect(err.code).toBe('INCOMPLETE');
+    expect(err.message).toContain('shards 2, 5 of 8 are missing');
+    expect(err.hint).toContain('retina index');
+    const idx = await indexDataset(dir);
+    expect(idx).toMatchObject({ complete: false, missingShards: [2, 5], shards: 6, shardCount: 8, records: 18, manifest: null });
+    expect(existsSync(join(dir, 'manifest.json'))).toBe(false);
+    await writeShard(dir, 'raw', spec, 2, 8, 3);
+    await writeShard(dir, 'raw', spec, 5, 8, 1);
+    const done = await indexDataset(dir);
+    expect(done).toMatchObject({ complete: true, missingShards: [], records: 22, format: 'raw' });
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { records: number; shards: unknown[] };
+    expect(manifest.records).toBe(22);
+    expect(manifest.shards).toHaveLength(8);
+    expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('sees all shards as one dataset, with and without manifest.json', async () => {
+    await writeShard(dir, 'raw', spec, 0, 2, 4);
+    await writeShard(dir, 'raw', spec, 1, 2, 3);
+    for (const withIndex of [false, true]) {
+      if (withIndex) await indexDataset(dir);
+      const r = await openDataset(dir);
+      expect(r.count).toBe(7);
+      expect(r.meta(5)).toEqual(recordMeta(1, 1));
+      expect(Buffer.from((await r.get(5)).tensor).equals(Buffer.from(tensorBytes(spec, 100_001)))).toBe(true);
+      expect(r.indicesOf('val')).toEqual([3]);
+      await r.close();
+    }
+  });
+
+  it('refuses shards that do not belong together', async () => {
+    await writeShard(dir, 'raw', spec, 0, 2, 2, { size: 6 });
+    await writeShard(dir, 'raw', spec, 1, 2, 2, { size: 7 });
+    const err = await rejection(openDataset(dir));
+    expect(err.code).toBe('BAD_INPUT');
+    expect(err.message).toMatch(/shard 1 of 2 has parameters/);
+    await rm(shardPath(dir, 1, 2), { recursive: true });
+    await writeShard(dir, 'raw', { dtype: 'float32', shape: [6, 5, 3] }, 1, 2, 2, { size: 6 });
+    expect((await rejection(indexDataset(dir))).message).toMatch(/shard 1 of 2 has spec/);
+  });
+
+  it('detects a shard rewritten after manifest.json', async () => {
+    await writeShard(dir, 'raw', spec, 0, 1, 2);
+    await indexDataset(dir);
+    await writeShard(dir, 'raw', spec, 0, 1, 3);
+    const err = await rejection(openDataset(dir));
+    expect(err.code).toBe('CORRUPT');
+    expect(err.hint).toContain('retina index');
+  });
+
+  it('findCompleteShard: complete shards pass, damaged or unfinished ones do not', async () => {
+    expect(await findCompleteShard(dir, 0, 2, { verify: true })).toBeUndefined();
+    const m = await writeShard(dir, 'raw', spec, 0, 2, 3, { seed: 1 });
+    expect((await findCompleteShard(dir, 0, 2, { verify: true }))?.records).toBe(3);
+    expect(await findCompleteShard(dir, 0, 2, { verify: true, expect: { format: 'raw', spec, params: { seed: 2 } } })).toBeUndefined();
+    // flip one byte in the data: same size, so only the checksum can tell
+    const data = join(shardPath(dir, 0, 2), 'data.npy');
+    const bytes = await readFile(data);
+    bytes[bytes.length - 1]! ^= 0x40;
+    await writeFile(data, bytes);
+    expect((await shardStatus(dir, 0, 2, { verify: true })).state).toBe('invalid');
+    expect((await shardStatus(dir, 0, 2, { verify: false })).state).toBe('complete');
+    expect(m.files.map((f) => f.name)).toEqual(['data.npy', 'records.json']);
+  });
+
+  it('abort() leaves nothing; close() replaces an older shard folder', async () => {
+    const w = await createShardWriter(dir, 'raw', { index: 0, count: 1, spec });
+    await w.append(recordMeta(0), tensorBytes(spec, 0));
+    await w.abort();
+    expect(await readdir(join(dir, 'shards'))).toEqual([]);
+    await writeShard(dir, 'raw', spec, 0, 1, 2);
+    await writeShard(dir, 'raw', spec, 0, 1, 5);
+    expect(await readdir(join(dir, 'shards'))).toEqual(['shard-00000-of-00001']);
+    const r = await openDataset(dir);
+    expect(r.count).toBe(5);
+    await r.close();
+  });
+
+  it('rejects bad records with BAD_ARGUMENT naming them', async () => {
+    const w = await createShardWriter(dir, 'raw', { index: 0, count: 1, spec });
+    expect((await rejection(w.append({ id: 'a', label: 1, split: 'train' }, new Uint8Array(3)))).message).toMatch(/record 0 \(a\)/);
+    expect((await rejection(w.append({ id: 'b', label: 1.5, split: 'train' }, tensorBytes(spec, 0)))).code).toBe('BAD_ARGUMENT');
+    await w.abort();
+  });
+});
