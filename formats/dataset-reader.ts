@@ -56,12 +56,12 @@ export class CombinedReader implements DatasetReader {
     return out;
   }
 
-  get(index: number): Promise<TensorRecord> {
+  async get(index: number): Promise<TensorRecord> {
     const [r, i] = this.locate(index);
     return r.get(i);
   }
 
-  readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
+  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
     const [r, i] = this.locate(index);
     return r.readInto(i, target, offset);
   }

@@ -3,9 +3,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxh64Of } from '../src/checksum.js';
 import { npyHeader, npyHeaderLength, npyHeaderMatches } from './npy.js';
-import { checkMeta, type RecordTable } from './record-table.js';
-import { checkFileSizes, checkIndex, checkTarget, checkTensor, corruptRecord, openRecordTable } from './shard-files.js';
-import { ShardStaging } from './shard-staging.js';
+import type { RecordTable } from './record-table.js';
+import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { ShardStaging, writeAll } from './shard-staging.js';
 import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
 
 /**
@@ -27,10 +27,7 @@ class RawWriter implements ShardWriter {
   }
 
   async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    this.staging.assertOpen();
-    const n = this.staging.table.count;
-    checkMeta(meta, n);
-    checkTensor(tensor, this.recordBytes, n, meta.id);
+    this.staging.admit(meta, tensor);
     const checksum = xxh64Of(tensor);
     await writeAll(this.fh, tensor, this.position);
     this.position += this.recordBytes;
@@ -52,13 +49,6 @@ class RawWriter implements ShardWriter {
   }
 }
 
-async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
-  }
-}
 
 class RawReader implements ShardReader {
   readonly count: number;

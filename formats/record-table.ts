@@ -138,7 +138,7 @@ export class RecordTable {
     if (!Array.isArray(sums) || sums.length !== n || !sums.every(isXxh64Hex)) bad(`expected ${n} xxh64 checksums`);
     const numbers = (name: string, required: boolean | undefined): Float64Array => {
       const col = o[name];
-      if (col === undefined && !required) return new Float64Array(0);
+      if (col === undefined && (!required || n === 0)) return new Float64Array(0);
       if (!Array.isArray(col) || col.length !== n || !col.every((x) => Number.isInteger(x) && x >= 0)) return bad(`expected ${n} non-negative integers in "${name}"`);
       return Float64Array.from(col as number[]);
     };

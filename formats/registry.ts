@@ -8,6 +8,9 @@ import type { TensorFormat } from './types.js';
  */
 const loaders = new Map<string, () => Promise<TensorFormat>>([
   ['raw', async () => (await import('./raw.js')).rawFormat],
+  ['msgpack', async () => (await import('./msgpack.js')).msgpackFormat],
+  ['lmdb', async () => (await import('./lmdb.js')).lmdbFormat],
+  ['tfjs', async () => (await import('./tfjs.js')).tfjsFormat],
 ]);
 
 /** Names of every registered format, in registration order. */

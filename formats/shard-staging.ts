@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { xxh64File } from '../src/checksum.js';
 import { RetinaError } from '../src/errors.js';
-import { RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
-import type { ShardFile, ShardManifest, TensorSpec, WriterOptions } from './types.js';
+import { checkMeta, RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
+import { checkTensor } from './shard-files.js';
+import { byteLength, type RecordMeta, type ShardFile, type ShardManifest, type TensorSpec, type WriterOptions } from './types.js';
 
 /** Name of the shard manifest inside a shard folder. */
 export const SHARD_MANIFEST = 'shard.json';
@@ -76,6 +77,23 @@ export class ShardStaging {
     return this.opts.spec;
   }
 
+  private readonly ids = new Set<string>();
+
+  /**
+   * Check a record before a format stores it: writer open, metadata valid, id not already in this
+   * shard (tfjs names weights by id; duplicates would also break lookups), tensor of the spec's size.
+   */
+  admit(meta: RecordMeta, tensor: Uint8Array): void {
+    this.assertOpen();
+    const n = this.table.count;
+    checkMeta(meta, n);
+    if (this.ids.has(meta.id)) {
+      throw new RetinaError('BAD_ARGUMENT', `Record ${n} repeats id ${JSON.stringify(meta.id)}, already stored in this shard`, { location: { record: n, id: meta.id } });
+    }
+    checkTensor(tensor, byteLength(this.opts.spec), n, meta.id);
+    this.ids.add(meta.id);
+  }
+
   /** Throw unless the writer is still open (append after close/abort is a bug in the caller). */
   assertOpen(): void {
     if (this.state !== 'open') throw new RetinaError('BAD_ARGUMENT', `This ${this.format} shard writer is already ${this.state}`);
@@ -145,4 +163,13 @@ async function replaceDir(from: string, to: string): Promise<void> {
 /** True for names of temporary or set-aside shard folders, which readers ignore. */
 export function isTransientName(name: string): boolean {
   return name.includes(TEMP_MARK) || /\.old-\d+-/.test(basename(name));
+}
+
+/** Write all of `bytes` at `position` (a positioned write may be short). */
+export async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
 }

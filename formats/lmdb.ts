@@ -1,0 +1,148 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import { xxh64Of } from '../src/checksum.js';
+import type { RecordTable } from './record-table.js';
+import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { ShardStaging } from './shard-staging.js';
+import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+
+/**
+ * `lmdb`: one LMDB environment per shard (`data.mdb`), written by the one process that owns the
+ * shard. Keys are record numbers (uint32), values the raw tensor bytes (`encoding: 'binary'`, no
+ * compression), so any LMDB binding can read them. `records.json` holds ids, labels, splits and the
+ * xxh64 of each value. Reads use `getBinaryFast` (a buffer valid only until the next read), check
+ * the checksum and copy the bytes out before anything else touches the database.
+ */
+
+export const LMDB_DATA_FILE = 'data.mdb';
+
+/** Puts are not awaited one by one; the writer waits only when this many bytes are pending. */
+const PENDING_BYTES = 64 << 20;
+
+const LOCK_SUFFIX = '-lock';
+
+class LmdbWriter implements ShardWriter {
+  private last: Promise<boolean> | undefined;
+  private pending = 0;
+  private failed: unknown;
+
+  constructor(private readonly staging: ShardStaging, private readonly db: RootDatabase<Buffer, number>) {}
+
+  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    if (this.failed !== undefined) throw this.failed;
+    this.staging.admit(meta, tensor);
+    const n = this.staging.table.count;
+    // The caller may reuse `tensor` once we return; LMDB writes happen later, off-thread.
+    const value = Buffer.from(tensor);
+    this.last = this.db.put(n, value);
+    this.last.catch((err: unknown) => {
+      this.failed = err;
+    });
+    this.staging.table.add({ id: meta.id, label: meta.label, split: meta.split, checksum: xxh64Of(value) });
+    this.pending += value.length;
+    if (this.pending >= PENDING_BYTES) {
+      // Backpressure: bound the memory held by queued writes without awaiting every put.
+      this.pending = 0;
+      await this.last;
+    }
+  }
+
+  async close(): Promise<ShardManifest> {
+    this.staging.assertOpen();
+    if (this.last) await this.last;
+    await this.db.flushed;
+    await this.db.close();
+    if (this.failed !== undefined) throw this.failed;
+    // The lock file is per-process state, not data: it is recreated by readers.
+    await rm(join(this.staging.tmpDir, LMDB_DATA_FILE + LOCK_SUFFIX), { force: true });
+    return this.staging.commit({ skip: (name) => name.endsWith(LOCK_SUFFIX) });
+  }
+
+  async abort(): Promise<void> {
+    await this.last?.catch(() => undefined);
+    await this.db.close().catch(() => undefined);
+    await this.staging.abort();
+  }
+}
+
+class LmdbReader implements ShardReader {
+  readonly count: number;
+  private readonly recordBytes: number;
+  private scratch: Uint8Array | undefined;
+  private open = true;
+
+  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, private readonly db: RootDatabase<Buffer, number>) {
+    this.count = table.count;
+    this.recordBytes = byteLength(manifest.spec);
+  }
+
+  meta(index: number): RecordMeta {
+    checkIndex(index, this.count, `shard ${this.manifest.index}`);
+    return this.table.meta(index);
+  }
+
+  async get(index: number): Promise<TensorRecord> {
+    this.scratch ??= new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, this.scratch, 0);
+    return { ...meta, tensor: this.scratch };
+  }
+
+  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
+    return this.readIntoSync(index, target, offset);
+  }
+
+  private readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
+    checkIndex(index, this.count, `shard ${this.manifest.index}`);
+    checkTarget(target, offset, this.recordBytes);
+    const meta = this.table.meta(index);
+    if (!this.open) throw corruptRecord(this.manifest, index, meta.id, 'the reader is closed');
+    let value: Buffer | undefined;
+    try {
+      value = this.db.getBinaryFast(index);
+    } catch (err) {
+      throw corruptRecord(this.manifest, index, meta.id, `LMDB read failed (${(err as Error).message})`);
+    }
+    // `value` is borrowed until the next LMDB read: check and copy it now.
+    if (value === undefined) throw corruptRecord(this.manifest, index, meta.id, 'no such key in data.mdb');
+    if (value.length !== this.recordBytes) throw corruptRecord(this.manifest, index, meta.id, `value has ${value.length} bytes, expected ${this.recordBytes}`);
+    // lmdb-js may hand back a view of its shared read buffer whose `length` is the value's size
+    // but whose byteLength is the whole buffer: take an exact subarray before hashing or copying.
+    const bytes = value.subarray(0, this.recordBytes);
+    if (xxh64Of(bytes) !== this.table.checksums[index]) throw corruptRecord(this.manifest, index, meta.id, 'tensor bytes fail their xxh64 checksum');
+    target.set(bytes, offset);
+    return meta;
+  }
+
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.db.close();
+  }
+}
+
+/** The lmdb format: see the module comment. */
+export const lmdbFormat: TensorFormat = {
+  name: 'lmdb',
+  description: 'One LMDB environment per shard: uint32 keys, raw tensor bytes as values.',
+
+  async createWriter(opts: WriterOptions): Promise<ShardWriter> {
+    const staging = await ShardStaging.create('lmdb', opts);
+    try {
+      const db = open<Buffer, number>({ path: join(staging.tmpDir, LMDB_DATA_FILE), noSubdir: true, encoding: 'binary', keyEncoding: 'uint32', compression: false });
+      return new LmdbWriter(staging, db);
+    } catch (err) {
+      await staging.abort();
+      throw err;
+    }
+  },
+
+  async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {
+    await checkFileSizes(dir, manifest);
+    const table = await openRecordTable(dir, manifest);
+    const db = open<Buffer, number>({ path: join(dir, LMDB_DATA_FILE), noSubdir: true, encoding: 'binary', keyEncoding: 'uint32', compression: false, readOnly: true });
+    return new LmdbReader(manifest, table, db);
+  },
+};
+
+export default lmdbFormat;

@@ -1,0 +1,153 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { xxh64Of } from '../src/checksum.js';
+import type { RecordTable } from './record-table.js';
+import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { ShardStaging, writeAll } from './shard-staging.js';
+import { typedArrayOf } from './typed.js';
+import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+
+/**
+ * `msgpack`: one MessagePack map per record, `{id, label, split, dtype, shape, tensor}`, with the
+ * tensor as a typed array (msgpackr `moreTypes`: Uint8Array, Uint16Array holding float16 bits,
+ * Float32Array), each record prefixed by its byte length (uint32 little-endian) in
+ * `records.msgpack`, so the file can be streamed without the index. `records.json` holds each
+ * record's offset (of its msgpack bytes, after the prefix), length and the xxh64 of those bytes,
+ * which is checked before decoding.
+ */
+
+export const MSGPACK_DATA_FILE = 'records.msgpack';
+
+const packr = new Packr({ moreTypes: true, useRecords: false });
+
+
+class MsgpackWriter implements ShardWriter {
+  private position = 0;
+  private readonly recordBytes: number;
+  private readonly prefix = new Uint8Array(4);
+
+  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {
+    this.recordBytes = byteLength(staging.spec);
+  }
+
+  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    this.staging.admit(meta, tensor);
+    const spec = this.staging.spec;
+    const packed = packr.pack({ id: meta.id, label: meta.label, split: meta.split, dtype: spec.dtype, shape: spec.shape, tensor: typedArrayOf(tensor, spec.dtype) });
+    new DataView(this.prefix.buffer).setUint32(0, packed.length, true);
+    await writeAll(this.fh, this.prefix, this.position);
+    await writeAll(this.fh, packed, this.position + 4);
+    this.staging.table.add({ ...pick(meta), checksum: xxh64Of(packed), offset: this.position + 4, length: packed.length });
+    this.position += 4 + packed.length;
+  }
+
+  async close(): Promise<ShardManifest> {
+    this.staging.assertOpen();
+    await this.fh.sync();
+    await this.fh.close();
+    return this.staging.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await this.staging.abort();
+  }
+}
+
+function pick(m: RecordMeta): RecordMeta {
+  return { id: m.id, label: m.label, split: m.split };
+}
+
+
+class MsgpackReader implements ShardReader {
+  readonly count: number;
+  private readonly recordBytes: number;
+  private fd: number | undefined;
+  /** Reused for the encoded bytes of one record; sized to the largest record. */
+  private readonly encoded: Uint8Array;
+  private scratch: Uint8Array | undefined;
+
+  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number) {
+    this.count = table.count;
+    this.recordBytes = byteLength(manifest.spec);
+    this.fd = fd;
+    let max = 0;
+    for (let i = 0; i < table.count; i++) max = Math.max(max, table.lengths[i]!);
+    this.encoded = new Uint8Array(max);
+  }
+
+  meta(index: number): RecordMeta {
+    checkIndex(index, this.count, `shard ${this.manifest.index}`);
+    return this.table.meta(index);
+  }
+
+  async get(index: number): Promise<TensorRecord> {
+    this.scratch ??= new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, this.scratch, 0);
+    return { ...meta, tensor: this.scratch };
+  }
+
+  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
+    return this.readIntoSync(index, target, offset);
+  }
+
+  private readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
+    checkIndex(index, this.count, `shard ${this.manifest.index}`);
+    checkTarget(target, offset, this.recordBytes);
+    const meta = this.table.meta(index);
+    if (this.fd === undefined) throw corruptRecord(this.manifest, index, meta.id, 'the reader is closed');
+    const length = this.table.lengths[index]!;
+    const position = this.table.offsets[index]!;
+    const buf = this.encoded.subarray(0, length);
+    let done = 0;
+    while (done < length) {
+      const got = readSync(this.fd, buf, done, length - done, position + done);
+      if (got === 0) throw corruptRecord(this.manifest, index, meta.id, `file ${MSGPACK_DATA_FILE} ends inside the record (truncated)`);
+      done += got;
+    }
+    if (xxh64Of(buf) !== this.table.checksums[index]) throw corruptRecord(this.manifest, index, meta.id, 'record bytes fail their xxh64 checksum');
+    let decoded: unknown;
+    try {
+      decoded = packr.unpack(buf);
+    } catch (err) {
+      throw corruptRecord(this.manifest, index, meta.id, `not a MessagePack record (${(err as Error).message})`);
+    }
+    const tensor = (decoded as { tensor?: unknown } | null)?.tensor;
+    if (!ArrayBuffer.isView(tensor) || tensor.byteLength !== this.recordBytes) {
+      throw corruptRecord(this.manifest, index, meta.id, `expected a ${this.recordBytes}-byte typed array in "tensor"`);
+    }
+    target.set(new Uint8Array(tensor.buffer, tensor.byteOffset, tensor.byteLength), offset);
+    return meta;
+  }
+
+  async close(): Promise<void> {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** The msgpack format: see the module comment. */
+export const msgpackFormat: TensorFormat = {
+  name: 'msgpack',
+  description: 'Length-prefixed MessagePack records (typed arrays preserved) with an offset index.',
+
+  async createWriter(opts: WriterOptions): Promise<ShardWriter> {
+    const staging = await ShardStaging.create('msgpack', opts);
+    try {
+      return new MsgpackWriter(staging, await open(join(staging.tmpDir, MSGPACK_DATA_FILE), 'w'));
+    } catch (err) {
+      await staging.abort();
+      throw err;
+    }
+  },
+
+  async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {
+    await checkFileSizes(dir, manifest);
+    const table = await openRecordTable(dir, manifest, { offsets: true, lengths: true });
+    return new MsgpackReader(manifest, table, openSync(join(dir, MSGPACK_DATA_FILE), 'r'));
+  },
+};
+
+export default msgpackFormat;
