@@ -16,13 +16,15 @@ export interface ResubmitHint {
 /**
  * The resubmit command for `missing` shards of `dataset` (shard count `shardCount`), built from
  * `DATASET/slurm-job.json`. Undefined when the dataset was not made by `retina slurm preprocess`
- * or was made with another shard count (the record then describes a different job).
+ * or was made with another shard count (the record then describes a different job). With
+ * `missing` "all" (no complete shard found at all), every shard of the recorded job.
  */
-export async function resubmitHint(dataset: string, missing: readonly number[], shardCount: number): Promise<ResubmitHint | undefined> {
-  if (missing.length === 0) return undefined;
+export async function resubmitHint(dataset: string, missing: readonly number[] | 'all', shardCount?: number): Promise<ResubmitHint | undefined> {
   const record = await readJobRecord(dataset).catch(() => undefined);
-  if (!record || record.tasks !== shardCount) return undefined;
-  const shards = [...new Set(missing)].sort((a, b) => a - b);
+  if (!record || (shardCount !== undefined && record.tasks !== shardCount)) return undefined;
+  const list = missing === 'all' ? Array.from({ length: record.tasks }, (_, i) => i) : missing;
+  if (list.length === 0) return undefined;
+  const shards = [...new Set(list)].sort((a, b) => a - b);
   const argv = ['slurm', 'preprocess', ...record.argv, '--only', compressRanges(shards), '--submit'];
   const logs: { shard: number; log: string }[] = [];
   for (const shard of shards) {
