@@ -69,7 +69,6 @@ class LmdbWriter implements ShardWriter {
 class LmdbReader implements ShardReader {
   readonly count: number;
   private readonly recordBytes: number;
-  private scratch: Uint8Array | undefined;
   private open = true;
 
   constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, private readonly db: RootDatabase<Buffer, number>) {
@@ -82,10 +81,11 @@ class LmdbReader implements ShardReader {
     return this.table.meta(index);
   }
 
+  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
   async get(index: number): Promise<TensorRecord> {
-    this.scratch ??= new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, this.scratch, 0);
-    return { ...meta, tensor: this.scratch };
+    const tensor = new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, tensor, 0);
+    return { ...meta, tensor };
   }
 
   async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {

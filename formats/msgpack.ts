@@ -10,17 +10,21 @@ import { typedArrayOf } from './typed.js';
 import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
 
 /**
- * `msgpack`: one MessagePack map per record, `{id, label, split, dtype, shape, tensor}`, with the
- * tensor as a typed array (msgpackr `moreTypes`: Uint8Array, Uint16Array holding float16 bits,
- * Float32Array), each record prefixed by its byte length (uint32 little-endian) in
- * `records.msgpack`, so the file can be streamed without the index. `records.json` holds each
- * record's offset (of its msgpack bytes, after the prefix), length and the xxh64 of those bytes,
- * which is checked before decoding.
+ * `msgpack`: one MessagePack map per record, `{id, label, split, dtype, shape, tensor}`. A uint8
+ * tensor is a standard MessagePack `bin` (any MessagePack library reads it as bytes; msgpackr gives
+ * a Uint8Array view of the input, no copy); float32 and float16 tensors are msgpackr typed arrays
+ * (`moreTypes`: Float32Array, Uint16Array holding float16 bits), restored as such by msgpackr.
+ * Each record is prefixed by its byte length (uint32 little-endian) in `records.msgpack`, so the
+ * file can be streamed without the index. `records.json` holds each record's offset (of its
+ * msgpack bytes, after the prefix), length and the xxh64 of those bytes, checked before decoding.
  */
 
 export const MSGPACK_DATA_FILE = 'records.msgpack';
 
+/** Decodes both forms; encodes typed arrays as msgpackr extensions. */
 const packr = new Packr({ moreTypes: true, useRecords: false });
+/** Encodes a Uint8Array as plain `bin`, which `packr` decodes to a view of the input: no copy. */
+const binPackr = new Packr({ useRecords: false });
 
 
 class MsgpackWriter implements ShardWriter {
@@ -35,7 +39,7 @@ class MsgpackWriter implements ShardWriter {
   async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
     const spec = this.staging.spec;
-    const packed = packr.pack({ id: meta.id, label: meta.label, split: meta.split, dtype: spec.dtype, shape: spec.shape, tensor: typedArrayOf(tensor, spec.dtype) });
+    const packed = (spec.dtype === 'uint8' ? binPackr : packr).pack({ id: meta.id, label: meta.label, split: meta.split, dtype: spec.dtype, shape: spec.shape, tensor: typedArrayOf(tensor, spec.dtype) });
     new DataView(this.prefix.buffer).setUint32(0, packed.length, true);
     await writeAll(this.fh, this.prefix, this.position);
     await writeAll(this.fh, packed, this.position + 4);
@@ -67,7 +71,6 @@ class MsgpackReader implements ShardReader {
   private fd: number | undefined;
   /** Reused for the encoded bytes of one record; sized to the largest record. */
   private readonly encoded: Uint8Array;
-  private scratch: Uint8Array | undefined;
 
   constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number) {
     this.count = table.count;
@@ -83,10 +86,11 @@ class MsgpackReader implements ShardReader {
     return this.table.meta(index);
   }
 
+  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
   async get(index: number): Promise<TensorRecord> {
-    this.scratch ??= new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, this.scratch, 0);
-    return { ...meta, tensor: this.scratch };
+    const tensor = new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, tensor, 0);
+    return { ...meta, tensor };
   }
 
   async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {

@@ -53,7 +53,6 @@ class RawWriter implements ShardWriter {
 class RawReader implements ShardReader {
   readonly count: number;
   private readonly recordBytes: number;
-  private scratch: Uint8Array | undefined;
   private fd: number | undefined;
 
   constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number, private readonly dataOffset: number) {
@@ -67,10 +66,11 @@ class RawReader implements ShardReader {
     return this.table.meta(index);
   }
 
+  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
   async get(index: number): Promise<TensorRecord> {
-    this.scratch ??= new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, this.scratch, 0);
-    return { ...meta, tensor: this.scratch };
+    const tensor = new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, tensor, 0);
+    return { ...meta, tensor };
   }
 
   async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {

@@ -113,7 +113,6 @@ class TfjsReader implements ShardReader {
   private readonly recordBytes: number;
   /** One descriptor per data file, opened on first use and kept open. */
   private readonly fds: number[];
-  private scratch: Uint8Array | undefined;
   private closed = false;
 
   constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, private readonly dir: string, private readonly paths: string[]) {
@@ -127,10 +126,11 @@ class TfjsReader implements ShardReader {
     return this.table.meta(index);
   }
 
+  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
   async get(index: number): Promise<TensorRecord> {
-    this.scratch ??= new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, this.scratch, 0);
-    return { ...meta, tensor: this.scratch };
+    const tensor = new Uint8Array(this.recordBytes);
+    const meta = this.readIntoSync(index, tensor, 0);
+    return { ...meta, tensor };
   }
 
   async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
-import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCompleteShard, indexDataset, openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/registry.js';
 import { typedArrayOf } from '../../formats/typed.js';
-import { byteLength, DTYPES, type ShardManifest, type TensorSpec } from '../../formats/types.js';
+import { byteLength, DTYPES, type TensorSpec } from '../../formats/types.js';
 import { verifyDataset } from '../../formats/verify.js';
 import { RetinaError } from '../../src/errors.js';
 import { createRng, shuffleInPlace } from '../../src/rng.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
-import { recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
+import { dataFile, flipInRecord, recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
 
 /**
  * One suite, every registered format: whatever `formatNames()` lists must behave identically
@@ -30,22 +30,6 @@ async function rejection(p: Promise<unknown>): Promise<RetinaError> {
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-/** The largest file of a shard: where the tensors live in every format. */
-function dataFile(m: ShardManifest): string {
-  return [...m.files].sort((a, b) => b.bytes - a.bytes)[0]!.name;
-}
-
-/** Flip one byte inside record `k`'s tensor, found by searching for its (random, unique) bytes. */
-async function flipInRecord(dir: string, m: ShardManifest, spec: TensorSpec, seed: number): Promise<void> {
-  const path = join(dir, dataFile(m));
-  const bytes = await readFile(path);
-  const tensor = tensorBytes(spec, seed);
-  const at = bytes.indexOf(Buffer.from(tensor.subarray(0, Math.min(32, tensor.length))));
-  if (at < 0) throw new Error(`record bytes not found in ${path}`);
-  bytes[at + Math.floor(tensor.length / 2)]! ^= 0x10;
-  await writeFile(path, bytes);
-}
 
 describe.each(formatNames())('format %s (conformance)', (format) => {
   let root: string;
@@ -190,6 +174,9 @@ describe.each(formatNames())('format %s (conformance)', (format) => {
       expect(same(x.tensor, tensorBytes(spec, i))).toBe(true);
       expect(same(y.tensor, tensorBytes(spec, 5 - i))).toBe(true);
     }
+    // get() returns owned tensors: concurrent gets on one reader do not overwrite each other
+    const [p, q] = await Promise.all([a.get(1), a.get(4)]);
+    expect(same(p.tensor, tensorBytes(spec, 1)) && same(q.tensor, tensorBytes(spec, 4))).toBe(true);
     await a.close();
     expect(same((await b.get(2)).tensor, tensorBytes(spec, 2))).toBe(true);
     await b.close();

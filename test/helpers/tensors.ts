@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createRng } from '../../src/rng.js';
 import { createShardWriter } from '../../formats/dataset.js';
 import { byteLength, type RecordMeta, type ShardManifest, type TensorSpec } from '../../formats/types.js';
@@ -27,4 +29,23 @@ export async function writeShard(dir: string, format: string, spec: TensorSpec, 
   const w = await createShardWriter(dir, format, { index, count, spec, params });
   for (let i = 0; i < n; i++) await w.append(recordMeta(i, index), tensorBytes(spec, index * 100_000 + i));
   return w.close();
+}
+
+/** The largest file of a shard: where the tensors live in every format. */
+export function dataFile(m: ShardManifest): string {
+  return [...m.files].sort((a, b) => b.bytes - a.bytes)[0]!.name;
+}
+
+/**
+ * Flip one byte inside the tensor of the record written with `seed`, found by searching the shard's
+ * data file for its (random, unique) leading bytes: works for every format that stores tensors whole.
+ */
+export async function flipInRecord(shardDir: string, m: ShardManifest, spec: TensorSpec, seed: number): Promise<void> {
+  const path = join(shardDir, dataFile(m));
+  const bytes = await readFile(path);
+  const tensor = tensorBytes(spec, seed);
+  const at = bytes.indexOf(Buffer.from(tensor.subarray(0, Math.min(32, tensor.length))));
+  if (at < 0) throw new Error(`record bytes not found in ${path}`);
+  bytes[at + Math.floor(tensor.length / 2)]! ^= 0x10;
+  await writeFile(path, bytes);
 }

@@ -1,0 +1,268 @@
+/**
+ * Read throughput of every format, on one core, from the page cache: sequential uint8 batches
+ * (readInto), sequential float32 batches normalised to [-1, 1] (readInto straight into a
+ * WebAssembly normaliser), random-access uint8, and the ceiling: the same bytes copied out of the
+ * page cache with plain positioned reads and no checksum. Each figure is the median of `passes`
+ * timed passes after one untimed warm-up pass (which also pulls the files into the page cache).
+ *
+ *   npx tsx bench/read-formats.ts [--records 2000] [--dir /tmp/retina-bench-read] [--passes 3]
+ *                                 [--batch 32] [--formats raw,lmdb,msgpack,tfjs] [--json]
+ *
+ * The measuring functions are exported for the bench helper (`measureReads`, `measureCeiling`,
+ * `runReadBench`).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { xxh64Of } from '../src/checksum.js';
+import { createNormalizer } from '../src/normalize.js';
+import { createRng, shuffleInPlace } from '../src/rng.js';
+import { createShardWriter, findCompleteShard, openDataset, shardPath } from '../formats/dataset.js';
+import { formatNames } from '../formats/registry.js';
+import { byteLength, type ShardManifest, type TensorSpec } from '../formats/types.js';
+
+export const BENCH_SPEC: TensorSpec = { dtype: 'uint8', shape: [299, 299, 3] };
+
+export type ReadMode = 'uint8' | 'float32' | 'random';
+
+export interface MeasureOptions {
+  mode: ReadMode;
+  /** Records per batch buffer (default 32). */
+  batch?: number;
+  /** Timed passes over all records (default 3); the median is reported. */
+  passes?: number;
+  /** Seed of the random-access order (default 1). */
+  seed?: number;
+}
+
+export interface Measurement {
+  /** Median over passes of records / wall-clock seconds. */
+  imagesPerSecond: number;
+  /** Fastest pass, wall clock: on a shared machine, the least disturbed. */
+  bestImagesPerSecond: number;
+  /**
+   * Median over passes of records / CPU seconds (user + system) of this process: what one core
+   * delivers when it is not shared, since time spent waiting for the CPU is not counted.
+   */
+  cpuImagesPerSecond: number;
+  /** Every timed pass, wall-clock images/s. */
+  passes: number[];
+  records: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Time `pass` (which reads `records` images) once untimed, then `passes` times. */
+async function timed(records: number, passes: number, pass: () => Promise<void>): Promise<Measurement> {
+  await pass();
+  const rates: number[] = [];
+  const cpuRates: number[] = [];
+  for (let p = 0; p < passes; p++) {
+    const cpu = process.cpuUsage();
+    const t = process.hrtime.bigint();
+    await pass();
+    rates.push(records / (Number(process.hrtime.bigint() - t) / 1e9));
+    const used = process.cpuUsage(cpu);
+    cpuRates.push(records / ((used.user + used.system) / 1e6));
+  }
+  return { imagesPerSecond: median(rates), bestImagesPerSecond: Math.max(...rates), cpuImagesPerSecond: median(cpuRates), passes: rates, records };
+}
+
+/** Read every record of a dataset in batches through its reader (see `ReadMode`). */
+export async function measureReads(datasetDir: string, opts: MeasureOptions): Promise<Measurement> {
+  const reader = await openDataset(datasetDir);
+  try {
+    const rb = byteLength(reader.manifest.spec);
+    const batch = opts.batch ?? 32;
+    const n = reader.count;
+    const order = opts.mode === 'random' ? shuffleInPlace([...Array(n).keys()], createRng(opts.seed ?? 1)) : [...Array(n).keys()];
+    if (opts.mode === 'float32') {
+      const norm = createNormalizer(batch * rb);
+      let sink = 0;
+      const m = await timed(n, opts.passes ?? 3, async () => {
+        for (let i = 0; i < n; i += batch) {
+          const k = Math.min(batch, n - i);
+          for (let j = 0; j < k; j++) await reader.readInto(order[i + j]!, norm.input, j * rb);
+          sink += norm.run(k * rb)[0]!;
+        }
+      });
+      if (Number.isNaN(sink)) throw new Error('unreachable');
+      return m;
+    }
+    const buf = new Uint8Array(batch * rb);
+    return await timed(n, opts.passes ?? 3, async () => {
+      for (let i = 0; i < n; i += batch) {
+        const k = Math.min(batch, n - i);
+        for (let j = 0; j < k; j++) await reader.readInto(order[i + j]!, buf, j * rb);
+      }
+    });
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * The ceiling: `records` records of `recordBytes` copied out of the page cache from `file` into a
+ * batch buffer with one positioned read each, no checksum, no format. With `checksum`, also the
+ * xxh64 of each record (what every reader adds).
+ */
+export async function measureCeiling(file: string, recordBytes: number, records: number, opts: { batch?: number; passes?: number; offset?: number; checksum?: boolean } = {}): Promise<Measurement> {
+  const batch = opts.batch ?? 32;
+  const buf = new Uint8Array(batch * recordBytes);
+  const fd = openSync(file, 'r');
+  let sink = 0n;
+  try {
+    return await timed(records, opts.passes ?? 3, async () => {
+      for (let i = 0; i < records; i++) {
+        const at = (i % batch) * recordBytes;
+        readSync(fd, buf, at, recordBytes, (opts.offset ?? 0) + i * recordBytes);
+        if (opts.checksum) sink ^= xxh64Of(buf.subarray(at, at + recordBytes));
+      }
+    });
+  } finally {
+    closeSync(fd);
+    if (sink === -1n) console.log('unreachable');
+  }
+}
+
+/** Fill `out` with cheap pseudo-random bytes (xorshift32): content does not matter to reads. */
+function fillRandom(out: Uint8Array, seed: number): void {
+  const w = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >>> 2);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < w.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    w[i] = x >>> 0;
+  }
+  for (let i = w.length * 4; i < out.length; i++) out[i] = i & 0xff;
+}
+
+/** Write (or reuse) a one-shard dataset of `records` 299x299x3 uint8 records in `format`. */
+export async function writeBenchDataset(dir: string, format: string, records: number): Promise<ShardManifest> {
+  const params = { bench: 'read-formats', records };
+  const existing = await findCompleteShard(dir, 0, 1, { verify: false, expect: { format, spec: BENCH_SPEC, params } });
+  if (existing) return existing;
+  const w = await createShardWriter(dir, format, { index: 0, count: 1, spec: BENCH_SPEC, params });
+  const t = new Uint8Array(byteLength(BENCH_SPEC) + 3);
+  const tensor = t.subarray(0, byteLength(BENCH_SPEC));
+  try {
+    for (let i = 0; i < records; i++) {
+      fillRandom(t, i + 1);
+      await w.append({ id: `bench_${i}`, label: i % 5, split: i % 10 === 0 ? 'val' : 'train' }, tensor);
+    }
+    return await w.close();
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+}
+
+export interface ReadBenchRow {
+  format: string;
+  uint8: Measurement;
+  float32: Measurement;
+  random: Measurement;
+  /** uint8 images/s divided by the ceiling's (wall-clock medians). */
+  ratioToCeiling: number;
+  /** The same ratio with CPU-time rates. */
+  cpuRatioToCeiling: number;
+}
+
+export interface ReadBenchResult {
+  records: number;
+  recordBytes: number;
+  batch: number;
+  passes: number;
+  ceiling: Measurement;
+  ceilingWithChecksum: Measurement;
+  rows: ReadBenchRow[];
+  machine: string;
+  date: string;
+}
+
+/** Write the datasets if needed and measure every format plus the ceiling. */
+export async function runReadBench(opts: { dir: string; records?: number; passes?: number; batch?: number; formats?: string[]; log?: (line: string) => void }): Promise<ReadBenchResult> {
+  const records = opts.records ?? 2000;
+  const passes = opts.passes ?? 3;
+  const batch = opts.batch ?? 32;
+  const log = opts.log ?? (() => undefined);
+  const formats = opts.formats ?? formatNames();
+  await mkdir(opts.dir, { recursive: true });
+  const rb = byteLength(BENCH_SPEC);
+  for (const f of formats) {
+    log(`writing ${records} records in ${f} (reused when present)…`);
+    await writeBenchDataset(join(opts.dir, f), f, records);
+  }
+  // The ceiling reads a file of the same size: the raw shard's data.npy when there is one.
+  const rawDir = join(opts.dir, 'raw');
+  await writeBenchDataset(rawDir, 'raw', records);
+  const npy = join(shardPath(rawDir, 0, 1), 'data.npy');
+  const ceiling = await measureCeiling(npy, rb, records, { batch, passes, offset: 128 });
+  const ceilingSum = await measureCeiling(npy, rb, records, { batch, passes, offset: 128, checksum: true });
+  log(`ceiling ${show(ceiling)}; with xxh64 ${show(ceilingSum)}`);
+  const rows: ReadBenchRow[] = [];
+  for (const f of formats) {
+    const ds = join(opts.dir, f);
+    const u8 = await measureReads(ds, { mode: 'uint8', batch, passes });
+    const fl = await measureReads(ds, { mode: 'float32', batch, passes });
+    const rnd = await measureReads(ds, { mode: 'random', batch, passes });
+    const row: ReadBenchRow = {
+      format: f, uint8: u8, float32: fl, random: rnd,
+      ratioToCeiling: u8.imagesPerSecond / ceiling.imagesPerSecond,
+      cpuRatioToCeiling: u8.cpuImagesPerSecond / ceiling.cpuImagesPerSecond,
+    };
+    log(`${f}: uint8 ${show(u8)}, float32 ${show(fl)}, random ${show(rnd)} (${(row.ratioToCeiling * 100).toFixed(0)}% of ceiling)`);
+    rows.push(row);
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  return {
+    records, recordBytes: rb, batch, passes,
+    ceiling, ceilingWithChecksum: ceilingSum, rows,
+    machine: `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    date: new Date().toISOString(),
+  };
+}
+
+const show = (m: Measurement) => `${m.imagesPerSecond.toFixed(0)} img/s (best ${m.bestImagesPerSecond.toFixed(0)}, cpu ${m.cpuImagesPerSecond.toFixed(0)})`;
+
+/**
+ * The result as a Markdown table: each cell is the wall-clock median, then in brackets the best
+ * pass and the CPU-time rate (records per CPU-second of this process).
+ */
+export function formatTable(r: ReadBenchResult): string {
+  const f = (x: number) => Math.round(x).toLocaleString('en-US');
+  const cell = (m: Measurement) => `${f(m.imagesPerSecond)} (${f(m.bestImagesPerSecond)} / ${f(m.cpuImagesPerSecond)})`;
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const lines = [
+    '| format | uint8 seq | float32 [-1,1] seq | uint8 random | uint8 / ceiling (wall, cpu) |',
+    '|---|---:|---:|---:|---:|',
+    `| ceiling: pread, no checksum | ${cell(r.ceiling)} | | | 100% |`,
+    `| ceiling + xxh64 | ${cell(r.ceilingWithChecksum)} | | | ${pct(r.ceilingWithChecksum.imagesPerSecond / r.ceiling.imagesPerSecond)}, ${pct(r.ceilingWithChecksum.cpuImagesPerSecond / r.ceiling.cpuImagesPerSecond)} |`,
+    ...r.rows.map((x) => `| ${x.format} | ${cell(x.uint8)} | ${cell(x.float32)} | ${cell(x.random)} | ${pct(x.ratioToCeiling)}, ${pct(x.cpuRatioToCeiling)} |`),
+  ];
+  return lines.join('\n');
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await runReadBench({
+    dir: flag('dir') ?? '/tmp/retina-bench-read',
+    records: Number(flag('records') ?? 2000),
+    passes: Number(flag('passes') ?? 3),
+    batch: Number(flag('batch') ?? 32),
+    ...(flag('formats') ? { formats: flag('formats')!.split(',') } : {}),
+    log: (l) => process.stderr.write(l + '\n'),
+  });
+  process.stdout.write(process.argv.includes('--json') ? JSON.stringify(result, null, 1) + '\n' : `${formatTable(result)}\n\n${result.machine}; ${result.date}; ${result.records} records of ${result.recordBytes} bytes, batch ${result.batch}, cells: median img/s (best pass / per CPU-second), median of ${result.passes} passes\n`);
+}

@@ -1,0 +1,25 @@
+import { Args } from '@oclif/core';
+import { RetinaCommand } from '../_base/retina-command.js';
+import { indexDataset, type IndexResult } from '../../formats/dataset.js';
+
+export default class Index extends RetinaCommand<IndexResult> {
+  static override summary = 'Combine the shard manifests of a dataset into manifest.json, or name the missing shards.';
+  static override description = 'Run after all preprocess tasks (e.g. as a Slurm job depending on the array). '
+    + 'Writes DATASET/manifest.json atomically when every shard is complete; otherwise writes nothing, lists the missing shard numbers and exits 6.';
+  static override examples = ['<%= config.bin %> index ./retina-data/lmdb', '<%= config.bin %> index ./retina-data/lmdb --json'];
+  static override args = { dataset: Args.string({ required: true, description: 'Dataset folder (holds shards/).' }) };
+
+  public async run(): Promise<IndexResult> {
+    const { args } = await this.parse(Index);
+    const r = await indexDataset(args.dataset);
+    for (const p of r.problems) this.logger.warn(`ignored ${p.name}: ${p.reason}`);
+    if (r.complete) {
+      this.log(`indexed ${r.records} records in ${r.shards} ${r.format} shards: ${r.manifest}`);
+    } else {
+      this.logger.error(`${r.missingShards.length} of ${r.shardCount} shards missing: ${r.missingShards.join(', ')}`);
+      this.logger.error(`Hint: rerun the preprocess tasks of those shards (--shard INDEX/${r.shardCount}), then run this again.`);
+      process.exitCode = 6;
+    }
+    return r;
+  }
+}
