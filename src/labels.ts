@@ -63,6 +63,8 @@ export async function readLabels(file: string, opts: { idColumn?: string; labelC
   const parser = source.pipe(
     parse({ info: true, relax_column_count: true, skip_empty_lines: false, trim: true, bom: true }),
   );
+  // pipe() does not forward a read error (a missing file): hand it to the parser's iterator.
+  source.on('error', (err) => parser.destroy(err));
   const rows: LabelRow[] = [];
   const problems: RowProblem[] = [];
   const firstLine = new Map<string, number>();

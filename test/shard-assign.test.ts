@@ -38,7 +38,9 @@ describe('shard assignment', () => {
     expect(shardFromSlurm({ SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 0, count: 4 });
     const seen = [1, 2, 3, 4, 5, 6, 7, 8].map((id) => shardFromSlurm({ SLURM_ARRAY_TASK_ID: String(id), SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' })!.index);
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(() => shardFromSlurm({ SLURM_ARRAY_TASK_ID: '9', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' })).toThrow(/--shard/);
+    const err = (() => { try { shardFromSlurm({ SLURM_ARRAY_TASK_ID: '9', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' }); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(RetinaError);
+    expect((err as RetinaError).hint).toContain('--shard');
   });
 
   it('sorts ids with numbers as numbers, deterministically', () => {

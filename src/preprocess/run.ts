@@ -98,7 +98,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   ]);
   const { items, problems } = validateInputs(labels, images);
   log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
-  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length);
+  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
 
   const splits = assignSplits(items, opts.valFraction, opts.seed);

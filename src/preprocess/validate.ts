@@ -34,7 +34,7 @@ export function validateInputs(labels: ReadLabelsResult, images: ImageIndex): Va
   const problems = [...labels.problems];
   for (const row of labels.rows) {
     const file = images.find(row.id);
-    if (file === undefined) problems.push({ kind: 'missing-file', id: row.id, line: row.line, reason: `no ${row.id}.{jpeg,jpg,png,tif,tiff} in ${images.dir}` });
+    if (file === undefined) problems.push({ kind: 'missing-file', id: row.id, line: row.line, reason: `no image file ${row.id}.jpeg/.jpg/.png/.tif/.tiff in ${images.dir}` });
     else items.push({ ...row, file });
   }
   problems.sort((a, b) => a.line - b.line);
@@ -45,7 +45,7 @@ export function validateInputs(labels: ReadLabelsResult, images: ImageIndex): Va
  * Counts and the first CSV lines of each kind of problem, one kind per line, e.g.
  * `35116 missing image files: line 12 (13_left), line 13 (13_right), ... and 35111 more`.
  */
-export function summarizeProblems(problems: readonly RowProblem[]): string {
+export function summarizeProblems(problems: readonly RowProblem[], imagesDir?: string): string {
   const byKind = new Map<ProblemKind, RowProblem[]>();
   for (const p of problems) {
     const list = byKind.get(p.kind) ?? [];
@@ -54,19 +54,22 @@ export function summarizeProblems(problems: readonly RowProblem[]): string {
   }
   const lines: string[] = [];
   for (const [kind, list] of byKind) {
-    const shown = list.slice(0, SHOWN).map((p) => `line ${p.line}${p.id ? ` (${p.id})` : ''}: ${p.reason}`);
+    // A missing file's reason is the same every time: say it once, in the heading.
+    const terse = kind === 'missing-file';
+    const shown = list.slice(0, SHOWN).map((p) => `line ${p.line}${p.id ? ` (${p.id})` : ''}${terse ? '' : `: ${p.reason}`}`);
     const more = list.length > SHOWN ? `; and ${list.length - SHOWN} more` : '';
-    lines.push(`  ${list.length} ${KIND_TEXT[kind]}: ${shown.join('; ')}${more}`);
+    const where = terse && imagesDir ? ` (no <id>.jpeg/.jpg/.png/.tif/.tiff in ${imagesDir})` : '';
+    lines.push(`  ${list.length} ${KIND_TEXT[kind]}${where}: ${shown.join('; ')}${more}`);
   }
   return lines.join('\n');
 }
 
 /** The error that stops a run with invalid input (no `--skip-invalid`). */
-export function invalidInputError(labelsFile: string, problems: readonly RowProblem[], usable: number): RetinaError {
+export function invalidInputError(labelsFile: string, problems: readonly RowProblem[], usable: number, imagesDir?: string): RetinaError {
   const first = problems[0];
   return new RetinaError(
     'BAD_INPUT',
-    `${problems.length} of the rows of ${labelsFile} cannot be used (${usable} can); nothing was written:\n${summarizeProblems(problems)}`,
+    `${problems.length} of the rows of ${labelsFile} cannot be used (${usable} can); nothing was written:\n${summarizeProblems(problems, imagesDir)}`,
     {
       location: { file: labelsFile, ...(first ? { line: first.line, id: first.id } : {}) },
       hint: 'Fix the rows, or pass --skip-invalid to go on without them (they are listed in rejects.csv next to the dataset).',
