@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
+import { badArgument } from '../../src/errors.js';
 import { resourcesFromFlags, slurmResourceFlags } from '../_base/slurm-flags.js';
 import { parseOnly, planArray } from '../../slurm/array-spec.js';
 import { defaultDatasetDir, normalisePreprocessFlags } from '../../slurm/preprocess-spec.js';
@@ -41,7 +42,7 @@ export default class SlurmPreprocess extends RetinaCommand<SlurmPreprocessResult
   public async run(): Promise<SlurmPreprocessResult> {
     const { flags } = await this.parse(SlurmPreprocess);
     const valFraction = flags['val-fraction'] === undefined ? undefined : Number(flags['val-fraction']);
-    if (valFraction !== undefined && !(valFraction >= 0 && valFraction < 1)) this.error('--val-fraction must be a number from 0 to below 1', { exit: 2 });
+    if (valFraction !== undefined && !(valFraction >= 0 && valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', flags['val-fraction']);
     const preprocess = normalisePreprocessFlags({
       format: flags.format, images: flags.images, labels: flags.labels, out: flags.out ?? defaultDatasetDir(flags.format),
       size: flags.size, dtype: flags.dtype, crop: flags.crop, normalize: flags.normalize, valFraction, seed: flags.seed,

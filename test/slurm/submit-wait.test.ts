@@ -63,6 +63,22 @@ describe('without Slurm', () => {
   });
 });
 
+describe('retina slurm train without --submit', () => {
+  it('prints the script with the train flags, logs under DATASET/logs, GPUs as --gres', async () => {
+    const data = join(tmp.dir, 'ds x');
+    const r = await runCli(['slurm', 'train', '--source', 'lmdb', '--data', data, '--model', 'small-cnn', '--epochs', '2', '--gpus', '1', '--no-cache-features', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const body = JSON.parse(r.stdout) as { jobId: null; script: string };
+    expect(body.jobId).toBeNull();
+    expect(body.script).toContain('#SBATCH --gres=gpu:1\n');
+    expect(body.script).toContain(`#SBATCH --output="${data}/logs/train-%j.out"\n`);
+    expect(body.script).toContain(`train --source lmdb --data '${data}' --model small-cnn --epochs 2 --no-cache-features &`);
+    const bad = await runCli(['slurm', 'train', '--source', 'lmdb', '--time', '1h']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--time');
+  });
+});
+
 describe(`real Slurm: submission and waiting${SKIP_REASON}`, { timeout: 240_000 }, () => {
   it.skipIf(!HAS_SBATCH)('sbatch --test-only accepts the rendered scripts', async () => {
     for (const script of [renderPreprocessScript(spec(join(tmp.dir, "sp ace's 100%")), currentRetina())]) {
