@@ -104,7 +104,8 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
   }), waitOpts);
   result.outcomes = tasks;
   if (tasks.some((o) => o.kind === 'failed')) {
-    const missing = tasks.filter((o) => o.kind === 'failed').map((o) => Number(o.label.replace('shard ', '')));
+    // waitForJobs keeps the order of its input: outcome i is shard plan.shards[i].
+    const missing = spec.plan.shards.filter((_, i) => tasks[i]?.kind === 'failed');
     const hint = await resubmitHint(dataset, missing, spec.plan.tasks);
     throw new RetinaError('INCOMPLETE', `Slurm array job ${arrayJobId}: ${missing.length} of ${tasks.length} tasks did not complete:\n${describeFailures(tasks)}\nIndex job ${indexJobId} will not run (its dependency failed).`, {
       location: { file: dataset, shard: missing[0] as number },

@@ -52,11 +52,13 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
   for (;;) {
     if (opts.signal?.aborted) throw new RetinaError('ABORTED', 'Stopped waiting; the Slurm jobs keep running (squeue to follow them).');
     const pending = jobs.filter((j) => !done.has(j.id));
-    const rows = await pollStates(pending.map((j) => j.id), opts.env);
+    const { rows, trusted } = await pollStates(pending.map((j) => j.id), opts.env);
+    if (!trusted) logger.warn('squeue failed (controller busy or down?); retrying');
     let changed = false;
     for (const job of pending) {
       const row = rows.get(job.id);
       if (!row) {
+        if (!trusted) continue; // an unanswered poll says nothing about the job
         const n = (missing.get(job.id) ?? 0) + 1;
         missing.set(job.id, n);
         if (n >= MISSING_POLLS) {
@@ -94,20 +96,25 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
   }
 }
 
-/** Current rows for `ids` (array tasks and plain jobs): squeue first, sacct for what it lacks. */
-export async function pollStates(ids: readonly string[], env?: NodeJS.ProcessEnv): Promise<Map<string, JobRow>> {
+/**
+ * Current rows for `ids` (array tasks and plain jobs): squeue first, sacct for what it lacks.
+ * `trusted` is false when squeue failed for another reason than unknown job ids (controller
+ * unreachable): a job missing from such a poll must not count as gone.
+ */
+export async function pollStates(ids: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ rows: Map<string, JobRow>; trusted: boolean }> {
   const found = new Map<string, JobRow>();
-  if (ids.length === 0) return found;
+  if (ids.length === 0) return { rows: found, trusted: true };
   const base = [...new Set(ids.map((id) => id.split('_')[0] as string))];
   const q = await runSlurmTool('squeue', ['-h', '-r', '-t', 'all', '-j', base.join(','), '-o', '%i|%T|%r'], env === undefined ? {} : { env });
   // squeue exits 1 ("Invalid job id") once every listed job has aged out; sacct may still know.
   if (q.code === 0) for (const row of parseSqueue(q.stdout)) found.set(row.id, row);
+  const trusted = q.code === 0 || /invalid job id/i.test(q.stderr);
   const lacking = ids.filter((id) => !found.has(id));
   if (lacking.length > 0) {
     const a = await runSlurmTool('sacct', ['-n', '-P', '-X', '-j', [...new Set(lacking.map((id) => id.split('_')[0]))].join(','), '-o', 'JobID,State,ExitCode'], env === undefined ? {} : { env }).catch(() => undefined);
     if (a && a.code === 0) for (const row of parseSacct(a.stdout)) if (!found.has(row.id)) found.set(row.id, row);
   }
-  return found;
+  return { rows: found, trusted };
 }
 
 async function failureDetail(id: string, row: JobRow, env?: NodeJS.ProcessEnv): Promise<string> {
