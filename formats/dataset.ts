@@ -143,8 +143,9 @@ export function combineShards(datasetDir: string, shards: readonly ShardManifest
   return { manifest, missing };
 }
 
-function incompleteError(datasetDir: string, missing: readonly number[], count: number): RetinaError {
-  return new RetinaError('INCOMPLETE', `Dataset ${datasetDir} is incomplete: ${describeMissing(missing, count)}`, {
+function incompleteError(datasetDir: string, missing: readonly number[], count: number, problems: readonly ShardProblem[] = []): RetinaError {
+  const why = problems.length ? ` (unusable: ${problems.map((p) => `${p.name}: ${p.reason}`).join('; ')})` : '';
+  return new RetinaError('INCOMPLETE', `Dataset ${datasetDir} is incomplete: ${describeMissing(missing, count)}${why}`, {
     location: { file: datasetDir, shard: missing[0]! },
     hint: `Rerun the preprocess tasks of the missing shards (e.g. \`retina preprocess --shard ${missing[0]}/${count} …\`), then run \`retina index ${datasetDir}\`.`,
   });
@@ -163,9 +164,9 @@ export async function loadDatasetManifest(datasetDir: string): Promise<DatasetMa
     } catch (e) {
       throw new RetinaError('NOT_FOUND', `No dataset at ${datasetDir}`, { location: { file: datasetDir }, cause: e, hint: 'Check the path; datasets are written by `retina preprocess`.' });
     }
-    const { shards } = await scanShards(datasetDir);
+    const { shards, problems } = await scanShards(datasetDir);
     const { manifest, missing } = combineShards(datasetDir, shards);
-    if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount);
+    if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount, problems);
     return manifest;
   }
   const manifest = parseDatasetManifest(raw, path);

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { open as openFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { xxh64Of } from '../src/checksum.js';
@@ -10,57 +10,72 @@ import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type
 /**
  * `lmdb`: one LMDB environment per shard (`data.mdb`), written by the one process that owns the
  * shard. Keys are record numbers (uint32), values the raw tensor bytes (`encoding: 'binary'`, no
- * compression), so any LMDB binding can read them. `records.json` holds ids, labels, splits and the
+ * compression), so any LMDB binding can read them. Writes go in fixed-size transactions (see
+ * BATCH_BYTES), so the same records give the same bytes. `records.json` holds ids, labels, splits and the
  * xxh64 of each value. Reads use `getBinaryFast` (a buffer valid only until the next read), check
  * the checksum and copy the bytes out before anything else touches the database.
  */
 
 export const LMDB_DATA_FILE = 'data.mdb';
 
-/** Puts are not awaited one by one; the writer waits only when this many bytes are pending. */
-const PENDING_BYTES = 64 << 20;
+/**
+ * Records are committed in transactions of a fixed number of bytes (so a fixed number of records):
+ * the transaction boundaries, hence LMDB's page layout and txn ids, depend only on the records,
+ * and the same records give a byte-identical data.mdb whatever the timing of the caller (lmdb-js'
+ * own batching of async puts follows event-loop turns, which made files differ run to run).
+ */
+const BATCH_BYTES = 32 << 20;
 
 const LOCK_SUFFIX = '-lock';
 
 class LmdbWriter implements ShardWriter {
-  private last: Promise<boolean> | undefined;
-  private pending = 0;
-  private failed: unknown;
+  private pending: [number, Buffer][] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly staging: ShardStaging, private readonly db: RootDatabase<Buffer, number>) {}
 
   async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    if (this.failed !== undefined) throw this.failed;
     this.staging.admit(meta, tensor);
     const n = this.staging.table.count;
-    // The caller may reuse `tensor` once we return; LMDB writes happen later, off-thread.
+    // The caller may reuse `tensor` once we return: keep a copy until the batch commits.
     const value = Buffer.from(tensor);
-    this.last = this.db.put(n, value);
-    this.last.catch((err: unknown) => {
-      this.failed = err;
-    });
+    this.pending.push([n, value]);
+    this.pendingBytes += value.length;
     this.staging.table.add({ id: meta.id, label: meta.label, split: meta.split, checksum: xxh64Of(value) });
-    this.pending += value.length;
-    if (this.pending >= PENDING_BYTES) {
-      // Backpressure: bound the memory held by queued writes without awaiting every put.
-      this.pending = 0;
-      await this.last;
-    }
+    if (this.pendingBytes >= BATCH_BYTES) this.commitBatch();
+  }
+
+  /**
+   * One write transaction for the pending records, none awaited one by one. The environment runs
+   * with `noSync`: durability comes from one fsync of data.mdb before the shard is renamed.
+   */
+  private commitBatch(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (batch.length === 0) return;
+    this.db.transactionSync(() => {
+      for (const [k, v] of batch) this.db.putSync(k, v);
+    });
   }
 
   async close(): Promise<ShardManifest> {
     this.staging.assertOpen();
-    if (this.last) await this.last;
-    await this.db.flushed;
+    this.commitBatch();
     await this.db.close();
-    if (this.failed !== undefined) throw this.failed;
-    // The lock file is per-process state, not data: it is recreated by readers.
+    const data = await openFile(join(this.staging.tmpDir, LMDB_DATA_FILE), 'r+');
+    try {
+      await data.sync();
+    } finally {
+      await data.close();
+    }
+    // The lock file is per-process state, not data: readers recreate it.
     await rm(join(this.staging.tmpDir, LMDB_DATA_FILE + LOCK_SUFFIX), { force: true });
     return this.staging.commit({ skip: (name) => name.endsWith(LOCK_SUFFIX) });
   }
 
   async abort(): Promise<void> {
-    await this.last?.catch(() => undefined);
+    this.pending = [];
     await this.db.close().catch(() => undefined);
     await this.staging.abort();
   }
@@ -129,7 +144,7 @@ export const lmdbFormat: TensorFormat = {
   async createWriter(opts: WriterOptions): Promise<ShardWriter> {
     const staging = await ShardStaging.create('lmdb', opts);
     try {
-      const db = open<Buffer, number>({ path: join(staging.tmpDir, LMDB_DATA_FILE), noSubdir: true, encoding: 'binary', keyEncoding: 'uint32', compression: false });
+      const db = open<Buffer, number>({ path: join(staging.tmpDir, LMDB_DATA_FILE), noSubdir: true, encoding: 'binary', keyEncoding: 'uint32', compression: false, noSync: true });
       return new LmdbWriter(staging, db);
     } catch (err) {
       await staging.abort();

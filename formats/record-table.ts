@@ -104,8 +104,17 @@ export class RecordTable {
     readonly files: Uint32Array,
   ) {}
 
+  /** Metadata objects, made on first use and shared after: reads allocate nothing per record. */
+  private readonly metas: (RecordMeta | undefined)[] = [];
+
+  /** Record `i`'s metadata: a frozen object shared by every call (copy it to change it). */
   meta(i: number): RecordMeta {
-    return { id: this.ids[i] ?? '', label: this.labels[i] ?? 0, split: this.splits.charCodeAt(i) === 118 /* v */ ? 'val' : 'train' };
+    let m = this.metas[i];
+    if (!m) {
+      m = Object.freeze({ id: this.ids[i] ?? '', label: this.labels[i] ?? 0, split: this.splitOf(i) });
+      this.metas[i] = m;
+    }
+    return m;
   }
 
   splitOf(i: number): Split {

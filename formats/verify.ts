@@ -5,7 +5,7 @@ import { RetinaError } from '../src/errors.js';
 import { combineShards, DATASET_MANIFEST, loadDatasetManifest, scanShards, shardPath } from './dataset.js';
 import { canonicalJson, parseDatasetManifest } from './manifest.js';
 import { loadFormat } from './registry.js';
-import { byteLength, type ShardManifest, type Split } from './types.js';
+import { byteLength, type ShardManifest, type Split, type TensorFormat } from './types.js';
 
 /** One problem found by `verifyDataset`. `record` is the record number within its shard. */
 export interface VerifyError {
@@ -27,7 +27,7 @@ export interface VerifyResult {
   errors: VerifyError[];
 }
 
-async function verifyShard(datasetDir: string, m: ShardManifest, errors: VerifyError[]): Promise<number> {
+async function verifyShard(datasetDir: string, format: TensorFormat, m: ShardManifest, errors: VerifyError[]): Promise<number> {
   const dir = shardPath(datasetDir, m.index, m.count);
   for (const f of m.files) {
     try {
@@ -40,7 +40,7 @@ async function verifyShard(datasetDir: string, m: ShardManifest, errors: VerifyE
   }
   let reader;
   try {
-    reader = await (await loadFormat(m.format)).openReader(dir, m);
+    reader = await format.openReader(dir, m);
   } catch (err) {
     errors.push({ shard: m.index, record: null, reason: `cannot open shard: ${(err as Error).message}` });
     return 0;
@@ -85,8 +85,10 @@ export async function verifyDataset(datasetDir: string): Promise<VerifyResult> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ shard: -1, record: null, file: DATASET_MANIFEST, reason: (err as Error).message });
   }
+  // An unknown format is the caller's problem (a plugin not loaded), not damage: throw, do not list.
+  const format = await loadFormat(manifest.format);
   let records = 0;
-  for (const m of manifest.shards) records += await verifyShard(datasetDir, m, errors);
+  for (const m of manifest.shards) records += await verifyShard(datasetDir, format, m, errors);
   errors.sort((a, b) => a.shard - b.shard || (a.record ?? -1) - (b.record ?? -1));
   return { ok: errors.length === 0, dataset: datasetDir, format: manifest.format, shards: manifest.shards.length, records, errors };
 }

@@ -15,6 +15,7 @@ import { indexImages } from './image-index.js';
 import { transformInOrder } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
+import { removeStaleTemps } from './stale.js';
 import { applySharpPlan, planThreads } from './threads.js';
 import { invalidInputError, validateInputs } from './validate.js';
 
@@ -128,6 +129,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
     });
   }
   if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
+  for (const name of await removeStaleTemps(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
 
   const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
   log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCompleteShard, indexDataset, openDataset, shardPath } from '../../formats/dataset.js';
+import { createShardWriter, findCompleteShard, indexDataset, openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/registry.js';
 import { typedArrayOf } from '../../formats/typed.js';
 import { byteLength, DTYPES, type TensorSpec } from '../../formats/types.js';
@@ -97,6 +97,21 @@ describe.each(formatNames())('format %s (conformance)', (format) => {
     expect(r.indicesOf('val')).toEqual(expected.flatMap((e, g) => (e.meta.split === 'val' ? [g] : [])));
     await expect(r.get(21)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await r.close();
+  });
+
+  it('writes byte-identical data files for the same records, whatever the caller\'s timing', async () => {
+    const spec: TensorSpec = { dtype: 'uint8', shape: [16, 16, 3] };
+    const sums: string[] = [];
+    for (const pauseEvery of [0, 3, 7]) {
+      const w = await createShardWriter(fresh(), format, { index: 0, count: 1, spec, params: { p: 1 } });
+      for (let i = 0; i < 60; i++) {
+        await w.append(recordMeta(i), tensorBytes(spec, i));
+        // a macrotask pause, as when a caller awaits decoding between appends
+        if (pauseEvery && i % pauseEvery === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      sums.push(JSON.stringify((await w.close()).files));
+    }
+    expect(new Set(sums).size).toBe(1);
   });
 
   it('a dataset of one empty shard opens with zero records', async () => {

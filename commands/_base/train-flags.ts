@@ -1,0 +1,17 @@
+import { Flags } from '@oclif/core';
+
+/** A decimal flag (oclif has integers only), checked to be a finite number. */
+export const decimal = Flags.custom<number>({
+  parse: async (input) => {
+    const v = Number(input);
+    if (input.trim() === '' || !Number.isFinite(v)) throw new Error(`Expected a number but received ${JSON.stringify(input)}`);
+    return v;
+  },
+});
+
+/** Flags shared by train and evaluate: which tfjs backend runs the network. */
+export const backendFlag = Flags.string({
+  default: 'auto',
+  summary: 'tfjs backend: auto, tensorflow (tfjs-node[-gpu] if installed), wasm or cpu.',
+  description: 'auto picks tensorflow when @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is installed, else wasm (SIMD), else cpu.',
+});

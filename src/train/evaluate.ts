@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import { RetinaError, badArgument } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Split } from '../../formats/types.js';
+import { selectBackend } from './backend.js';
+import { loadGrader } from './grader.js';
+import { batches } from './loader.js';
+import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
+import { NUM_CLASSES } from './models/registry.js';
+import { openDatasetSource, openSource, type SampleSource } from './sources.js';
+import { resolve } from 'node:path';
+
+export interface EvaluateOptions {
+  /** RUN_DIR, its model/ folder, or a model.json. */
+  model: string;
+  /** A serialized dataset (any format). */
+  data?: string;
+  /** Or JPEGs and their labels, transformed as the model's training data was. */
+  images?: string;
+  labels?: string;
+  valFraction?: number;
+  splitSeed?: number;
+  split?: Split | 'all';
+  batchSize?: number;
+  backend?: string;
+  logger?: Logger;
+}
+
+/** What `retina evaluate --json` prints. */
+export interface EvaluateResult {
+  model: string;
+  data: string;
+  split: Split | 'all';
+  images: number;
+  loss: number;
+  accuracy: number;
+  kappa: number;
+  /** confusion[actual][predicted]. */
+  confusion: number[][];
+  seconds: number;
+  imagesPerSecond: number;
+  backend: string;
+}
+
+/** Grade a split of a dataset with a trained model and score it (loss, accuracy, kappa, confusion). */
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
+  const t0 = performance.now();
+  const log = opts.logger ?? silentLogger;
+  const split = opts.split ?? 'val';
+  const batchSize = opts.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw badArgument('--batch-size', 'a positive integer', batchSize);
+  if ((opts.data === undefined) === (opts.images === undefined)) {
+    throw new RetinaError('BAD_ARGUMENT', 'Pass either --data DATASET or --images DIR (with --labels CSV)');
+  }
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  const grader = await loadGrader(opts.model);
+  let source: SampleSource;
+  if (opts.data !== undefined) source = await openDatasetSource(opts.data);
+  else {
+    source = await openSource({
+      kind: 'images', images: resolve(opts.images!), labels: resolve(opts.labels ?? 'trainLabels.csv'),
+      transform: { ...grader.transform, dtype: 'uint8' }, valFraction: opts.valFraction ?? 0.1, splitSeed: opts.splitSeed ?? 0,
+    });
+  }
+  const where = opts.data ?? opts.images!;
+  try {
+    if (source.spec.shape.join('x') !== grader.inputShape.join('x')) {
+      throw new RetinaError('BAD_INPUT', `The model takes ${grader.inputShape.join('x')} images but ${where} holds ${source.spec.shape.join('x')}`, { location: { file: where } });
+    }
+    const indices = split === 'all' ? Array.from({ length: source.count }, (_, i) => i) : source.indicesOf(split);
+    if (indices.length === 0) throw new RetinaError('BAD_INPUT', `The ${split} split of ${where} is empty`, { location: { file: where } });
+    const labels = indices.map((i) => source.meta(i).label);
+    const bad = labels.findIndex((l) => !(Number.isInteger(l) && l >= 0 && l < NUM_CLASSES));
+    if (bad >= 0) throw new RetinaError('BAD_INPUT', `Record ${indices[bad]} of ${where} has label ${labels[bad]}; the model grades 0-${NUM_CLASSES - 1}`, { location: { file: where, record: indices[bad]! } });
+    const probs = new Float32Array(indices.length * NUM_CLASSES);
+    let at = 0;
+    for await (const b of batches(source, indices, batchSize)) {
+      const p = tf.tidy(() => grader.model.predict(tf.tensor4d(b.x, [b.size, ...grader.inputShape]), { batchSize: 8 }) as tf.Tensor);
+      probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
+      p.dispose();
+      at += b.size;
+    }
+    const predicted = argmaxRows(probs, NUM_CLASSES);
+    const seconds = (performance.now() - t0) / 1000;
+    const result: EvaluateResult = {
+      model: grader.file, data: resolve(where), split, images: indices.length,
+      loss: crossEntropy(probs, labels, NUM_CLASSES),
+      accuracy: accuracy(labels, predicted),
+      kappa: quadraticWeightedKappa(labels, predicted, NUM_CLASSES),
+      confusion: confusionMatrix(labels, predicted, NUM_CLASSES),
+      seconds, imagesPerSecond: indices.length / seconds, backend: backend.name,
+    };
+    log.info(`evaluate: ${indices.length} ${split} images: loss ${result.loss.toFixed(4)}, accuracy ${result.accuracy.toFixed(3)}, kappa ${result.kappa.toFixed(3)}`);
+    return result;
+  } finally {
+    grader.model.dispose();
+    await source.close();
+  }
+}

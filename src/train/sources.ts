@@ -1,0 +1,154 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { xxh64 } from '@node-rs/xxhash';
+import { readFile } from 'node:fs/promises';
+import { RetinaError } from '../errors.js';
+import { openDataset } from '../../formats/dataset.js';
+import { formatNames } from '../../formats/registry.js';
+import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
+import { byteLength } from '../../formats/types.js';
+import { readLabels } from '../labels.js';
+import { indexImages } from '../preprocess/image-index.js';
+import { assignSplits } from '../split.js';
+import { compareIds } from '../shard-assign.js';
+import { transformImage, type TransformOptions } from '../transform.js';
+
+/** How to (re)open a source: plain data, so it can be sent to a worker thread. */
+export type SourceDescriptor =
+  | { kind: 'dataset'; dir: string }
+  | { kind: 'images'; images: string; labels: string; transform: TransformOptions; valFraction: number; splitSeed: number };
+
+/**
+ * Records with a label, a split and an HWC tensor: a serialized dataset or JPEGs decoded on demand.
+ */
+export interface SampleSource {
+  readonly descriptor: SourceDescriptor;
+  readonly spec: TensorSpec;
+  readonly count: number;
+  /** Transform that produced (or produces) the tensors; predict applies the same. */
+  readonly transform: TransformOptions;
+  /** How many reads pay to run at once (decoding uses libvips threads; datasets are I/O bound). */
+  readonly readConcurrency: number;
+  meta(index: number): RecordMeta;
+  indicesOf(split: Split): number[];
+  /** Copy record `index`'s tensor bytes (spec.dtype) into `target` at `offset`. */
+  readInto(index: number, target: Uint8Array, offset: number): Promise<void>;
+  /** A checksum of the content (what the feature cache is keyed on). */
+  identity(): Promise<string>;
+  close(): Promise<void>;
+}
+
+class DatasetSource implements SampleSource {
+  readonly readConcurrency = 1;
+  readonly spec: TensorSpec;
+  readonly transform: TransformOptions;
+  constructor(readonly descriptor: SourceDescriptor, private readonly reader: DatasetReader) {
+    this.spec = reader.manifest.spec;
+    const p = reader.manifest.params;
+    this.transform = {
+      size: reader.manifest.spec.shape[0] ?? 299,
+      crop: p.crop === 'none' ? 'none' : 'auto',
+      normalize: p.normalize === 'ben-graham' ? 'ben-graham' : 'none',
+      dtype: 'uint8',
+    };
+  }
+  get count() { return this.reader.count; }
+  meta(i: number) { return this.reader.meta(i); }
+  indicesOf(split: Split) { return this.reader.indicesOf(split); }
+  async readInto(i: number, target: Uint8Array, offset: number) { await this.reader.readInto(i, target, offset); }
+  async identity() {
+    const m = this.reader.manifest;
+    const files = m.shards.map((s) => s.files.map((f) => `${f.name}:${f.bytes}:${f.xxh64}`).join(','));
+    return `dataset:${xxh64(JSON.stringify({ spec: m.spec, files })).toString(16).padStart(16, '0')}`;
+  }
+  close() { return this.reader.close(); }
+}
+
+interface ImageRecord extends RecordMeta { path: string }
+
+class ImagesSource implements SampleSource {
+  readonly readConcurrency = 4;
+  readonly spec: TensorSpec;
+  constructor(readonly descriptor: Extract<SourceDescriptor, { kind: 'images' }>, private readonly records: ImageRecord[]) {
+    const s = descriptor.transform.size;
+    this.spec = { dtype: 'uint8', shape: [s, s, 3] };
+  }
+  get transform() { return this.descriptor.transform; }
+  get count() { return this.records.length; }
+  meta(i: number): RecordMeta {
+    const r = this.records[i];
+    if (!r) throw new RetinaError('BAD_ARGUMENT', `Expected a record index in [0, ${this.records.length}) but received ${i}`);
+    return { id: r.id, label: r.label, split: r.split };
+  }
+  indicesOf(split: Split) {
+    const out: number[] = [];
+    this.records.forEach((r, i) => { if (r.split === split) out.push(i); });
+    return out;
+  }
+  async readInto(i: number, target: Uint8Array, offset: number) {
+    const r = this.records[i]!;
+    const bytes = await transformImage(r.path, { ...this.descriptor.transform, dtype: 'uint8' });
+    if (bytes.byteLength !== byteLength(this.spec)) {
+      throw new RetinaError('BAD_INPUT', `${r.path} became ${bytes.byteLength} bytes, expected ${byteLength(this.spec)}`, { location: { file: r.path, id: r.id } });
+    }
+    target.set(bytes, offset);
+  }
+  async identity() {
+    const d = this.descriptor;
+    let h = xxh64(await readFile(d.labels));
+    const sizes = await Promise.all(this.records.map(async (r) => { const s = await stat(r.path); return `${r.path}:${s.size}:${s.mtimeMs}`; }));
+    h = xxh64(JSON.stringify({ sizes, transform: d.transform, valFraction: d.valFraction, splitSeed: d.splitSeed }), h);
+    return `images:${h.toString(16).padStart(16, '0')}`;
+  }
+  async close() {}
+}
+
+/** Open a source described by `descriptor` (in this thread). */
+export async function openSource(descriptor: SourceDescriptor): Promise<SampleSource> {
+  if (descriptor.kind === 'dataset') return new DatasetSource(descriptor, await openDataset(descriptor.dir));
+  const labels = await readLabels(descriptor.labels);
+  if (labels.problems.length > 0) {
+    const first = labels.problems.slice(0, 3).map((p) => `line ${p.line} (${p.id || 'no id'}): ${p.reason}`).join('; ');
+    throw new RetinaError('BAD_INPUT', `${descriptor.labels} has ${labels.problems.length} unusable rows: ${first}`, {
+      location: { file: descriptor.labels, line: labels.problems[0]!.line },
+      hint: 'Fix the rows, or preprocess with --skip-invalid and train from the dataset.',
+    });
+  }
+  const index = await indexImages(descriptor.images);
+  const splits = assignSplits(labels.rows, descriptor.valFraction, descriptor.splitSeed);
+  const records: ImageRecord[] = [];
+  const missing: string[] = [];
+  for (const row of labels.rows) {
+    const path = index.find(row.id);
+    if (path === undefined) { missing.push(`${row.id} (line ${row.line})`); continue; }
+    records.push({ id: row.id, label: row.label, split: splits.get(row.id) ?? 'train', path });
+  }
+  if (missing.length > 0) {
+    throw new RetinaError('NOT_FOUND', `${missing.length} images listed in ${descriptor.labels} are not in ${descriptor.images}: ${missing.slice(0, 3).join(', ')}`, {
+      location: { file: descriptor.labels },
+      hint: 'Point --images at the folder holding them, or remove their rows.',
+    });
+  }
+  // The order `retina preprocess` stores records in, so that both sources feed identical batches.
+  records.sort((a, b) => compareIds(a.id, b.id));
+  return new ImagesSource(descriptor, records);
+}
+
+/** Check that `--source` names `images` or a registered format. */
+export function checkSourceName(source: string): void {
+  if (source === 'images' || formatNames().includes(source)) return;
+  throw new RetinaError('BAD_ARGUMENT', `Unknown source "${source}"; expected images or a format: ${formatNames().join(', ')}`);
+}
+
+/** Resolve a dataset folder and check it holds the format asked for. */
+export async function openDatasetSource(dir: string, expectedFormat?: string): Promise<SampleSource> {
+  const source = await openSource({ kind: 'dataset', dir: resolve(dir) });
+  const format = (source as DatasetSource)['reader'].manifest.format;
+  if (expectedFormat !== undefined && format !== expectedFormat) {
+    await source.close();
+    throw new RetinaError('BAD_ARGUMENT', `The dataset at ${dir} is in format "${format}", not "${expectedFormat}"`, {
+      location: { file: dir }, hint: `Pass --source ${format}, or point --data at a ${expectedFormat} dataset.`,
+    });
+  }
+  return source;
+}

@@ -1,0 +1,323 @@
+import * as tf from '@tensorflow/tfjs';
+import { appendFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { RetinaError, badArgument } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { createRng, hashString, shuffleInPlace } from '../rng.js';
+import { usableCpus } from '../cpus.js';
+import { selectBackend } from './backend.js';
+import { batches } from './loader.js';
+import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
+import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/registry.js';
+import { fileModelHandler } from './model-io.js';
+import { progressBar, type ProgressBar } from './progress.js';
+import { checkSourceName, type SampleSource } from './sources.js';
+import { openTrainingSource, checkRecords, type SourceOptions } from './source-options.js';
+import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
+
+export interface TrainOptions extends SourceOptions {
+  model?: ModelName;
+  /** A tfjs layers model.json used as the backbone. */
+  weights?: string;
+  /** Train every layer (default: frozen backbone, new head only). */
+  fineTune?: boolean;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  backend?: string;
+  /** Run folder; default ./runs/<time>-<model>-<source>. */
+  out?: string;
+  /** Overwrite a run folder that already holds a finished run. */
+  force?: boolean;
+  /** Train the head on cached backbone features (default: on when the backbone is frozen). */
+  cacheFeatures?: boolean;
+  /** Feature cache root (default: $RETINA_CACHE_DIR or ~/.cache/retina). */
+  cacheDir?: string;
+  /** Worker threads for feature extraction (default: usable CPUs). */
+  threads?: number;
+  /** Images per gradient computation when fine-tuning (gradients are accumulated to --batch-size). */
+  microBatch?: number;
+  logger?: Logger;
+  /** Draw a progress bar on stderr (a terminal). */
+  progress?: boolean;
+}
+
+/** One epoch's figures (the `--json` contract's `epochs[]`). */
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  valAccuracy: number;
+  valKappa: number;
+  /** confusion[actual][predicted] on the validation split. */
+  confusion: number[][];
+  seconds: number;
+  /** Time the step waited for data (reading, decoding, normalising not hidden by prefetch). */
+  dataWaitSeconds: number;
+  /** Time in forward/backward passes (training and validation). */
+  computeSeconds: number;
+  /** Training images per second of this epoch. */
+  imagesPerSecond: number;
+}
+
+/** What `retina train --json` prints. */
+export interface TrainResult {
+  epochs: EpochReport[];
+  final: { valAccuracy: number; valKappa: number; valLoss: number; confusion: number[][] };
+  /** Training images x epochs over the training time, feature extraction included. */
+  imagesPerSecond: number;
+  out: string;
+  model: ModelName;
+  source: string;
+  backend: string;
+  fineTune: boolean;
+  params: number;
+  trainImages: number;
+  valImages: number;
+  featureCache: FeatureCacheReport | null;
+  timing: { setupSeconds: number; featureSeconds: number; epochSeconds: number; totalSeconds: number };
+}
+
+function checkPositiveInt(flag: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw badArgument(flag, 'a positive integer', v);
+}
+
+/** Categorical cross-entropy of softmax outputs against one-hot labels, clipped like Keras. */
+function lossOf(probs: tf.Tensor, oneHot: tf.Tensor): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1))) as tf.Scalar;
+}
+
+const variablesOf = (model: tf.LayersModel): tf.Variable[] => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+/**
+ * Train a grader: the seed's transfer learning (frozen backbone, new 2048→5 softmax head, Adam,
+ * categorical cross-entropy) or full fine-tuning, from a serialized dataset or JPEGs decoded every
+ * epoch. Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/summary.json and
+ * RUN_DIR/model/ (tfjs layers format, loadable by `evaluate`/`predict`).
+ *
+ * @throws RetinaError BAD_ARGUMENT for bad options, BAD_INPUT when the data does not fit the model
+ *   (shape, dtype, labels, an empty split), NOT_FOUND / CORRUPT for missing or damaged inputs.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const log = opts.logger ?? silentLogger;
+  const model: ModelName = opts.model ?? 'inception-v3';
+  const fineTune = opts.fineTune ?? false;
+  const epochs = opts.epochs ?? 15, batchSize = opts.batchSize ?? 32, lr = opts.lr ?? 1e-4, seed = opts.seed ?? 1;
+  checkPositiveInt('--epochs', epochs);
+  checkPositiveInt('--batch-size', batchSize);
+  if (!(lr > 0 && lr < 10)) throw badArgument('--lr', 'a learning rate in (0, 10)', lr);
+  if (fineTune && opts.cacheFeatures === true) {
+    throw new RetinaError('BAD_ARGUMENT', '--cache-features needs a frozen backbone, and --fine-tune trains it', { hint: 'Drop one of the two flags.' });
+  }
+  const useCache = opts.cacheFeatures ?? !fineTune;
+  checkSourceName(opts.source);
+
+  const source = await openTrainingSource(opts, model);
+  try {
+    const { trainIdx, valIdx } = checkRecords(source);
+    const selected = await selectBackend(opts.backend ?? 'auto');
+    const spec: BackboneSpec = {
+      model, seed, trainable: fineTune, inputShape: source.spec.shape as [number, number, number],
+      ...(opts.weights !== undefined ? { weights: resolve(opts.weights) } : {}),
+    };
+    const backbone = await buildBackbone(spec);
+    if (backbone.inputShape.join('x') !== source.spec.shape.join('x')) {
+      throw new RetinaError('BAD_INPUT', `The model takes ${backbone.inputShape.join('x')} images but the data holds ${source.spec.shape.join('x')}`, {
+        hint: 'Preprocess at the model\'s size (retina preprocess --size), or pick a model that fits.',
+      });
+    }
+    const head = buildHead(backbone.featureDim, seed);
+    const full = assemble(backbone.model, head);
+    const out = resolve(opts.out ?? join('runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${model}-${opts.source}`));
+    await prepareRunDir(out, opts.force ?? false);
+    const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
+    checkPositiveInt('--micro-batch', microBatch);
+    log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${full.countParams().toLocaleString('en')} parameters`);
+    const bar = progressBar(opts.progress ?? false);
+
+    // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
+    let features: Float32Array | undefined;
+    let cacheReport: FeatureCacheReport | null = null;
+    const tFeat = performance.now();
+    if (useCache) {
+      const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar });
+      features = r.features;
+      cacheReport = r.report;
+    }
+    const featureSeconds = (performance.now() - tFeat) / 1000;
+    const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
+
+    const optimizer = tf.train.adam(lr);
+    const vars = fineTune ? variablesOf(full) : variablesOf(head.model);
+    const rng = createRng(hashString(`shuffle:${seed}`));
+    const [h, w, c] = source.spec.shape as [number, number, number];
+    const dim = backbone.featureDim;
+    const reports: EpochReport[] = [];
+    await writeFile(join(out, 'metrics.jsonl'), '');
+
+    const step = (x: tf.Tensor, y: tf.Tensor, n: number): tf.Scalar => {
+      if (fineTune) {
+        if (microBatch >= n) return optimizer.minimize(() => lossOf(full.apply(x, { training: true }) as tf.Tensor, y), true, vars)!;
+        // Gradient accumulation keeps the wasm heap (4 GiB, about 800 MB per InceptionV3 image)
+        // within bounds while the update still sees the whole batch.
+        let total: tf.NamedTensorMap | undefined;
+        let lossSum: tf.Tensor = tf.scalar(0);
+        for (let s = 0; s < n; s += microBatch) {
+          const m = Math.min(microBatch, n - s);
+          const { value, grads } = tf.variableGrads(() => tf.tidy(() => lossOf(
+            full.apply(x.slice([s, 0, 0, 0], [m, -1, -1, -1]), { training: true }) as tf.Tensor, y.slice([s, 0], [m, -1])).mul(m / n) as tf.Scalar), vars);
+          const nextLoss = lossSum.add(value); lossSum.dispose(); value.dispose(); lossSum = nextLoss;
+          if (!total) total = grads;
+          else {
+            for (const k of Object.keys(grads)) { const sum = total[k]!.add(grads[k]!); total[k]!.dispose(); grads[k]!.dispose(); total[k] = sum; }
+          }
+        }
+        optimizer.applyGradients(total! as unknown as Record<string, tf.Variable>);
+        for (const g of Object.values(total!)) g.dispose();
+        return lossSum as tf.Scalar;
+      }
+      const f = features ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: 8 }) as tf.Tensor);
+      const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
+      if (f !== x) f.dispose();
+      return loss;
+    };
+
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const te = performance.now();
+      let wait = 0, compute = 0, lossSum = 0, seen = 0;
+      const order = shuffleInPlace([...trainIdx], rng.fork(epoch));
+      const label = `epoch ${epoch}/${epochs}`;
+      const consume = async (x: tf.Tensor, labels: Int32Array) => {
+        const tc = performance.now();
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
+        const loss = step(x, y, labels.length);
+        lossSum += (await loss.data())[0]! * labels.length;
+        seen += labels.length;
+        tf.dispose([x, y, loss]);
+        compute += performance.now() - tc;
+        bar.update(seen, order.length, label);
+      };
+      if (features) {
+        for (let s = 0; s < order.length; s += batchSize) {
+          const tw = performance.now();
+          const idx = order.slice(s, s + batchSize);
+          const fx = new Float32Array(idx.length * dim);
+          idx.forEach((r, i) => fx.set(features!.subarray(r * dim, (r + 1) * dim), i * dim));
+          const labels = Int32Array.from(idx, (r) => source.meta(r).label);
+          wait += performance.now() - tw;
+          await consume(tf.tensor2d(fx, [idx.length, dim]), labels);
+        }
+      } else {
+        const it = batches(source, order, batchSize);
+        for (;;) {
+          const tw = performance.now();
+          const next = await it.next();
+          wait += performance.now() - tw;
+          if (next.done) break;
+          await consume(tf.tensor4d(next.value.x, [next.value.size, h, w, c]), next.value.labels);
+        }
+      }
+      bar.clear();
+      const val = await predictSplit({ source, valIdx, features, dim, head: head.model, full, shape: [h, w, c], batchSize });
+      wait += val.waitMs;
+      compute += val.computeMs;
+      const labels = valIdx.map((r) => source.meta(r).label);
+      const predicted = argmaxRows(val.probs, NUM_CLASSES);
+      const seconds = (performance.now() - te) / 1000;
+      const report: EpochReport = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, seen),
+        valLoss: crossEntropy(val.probs, labels, NUM_CLASSES),
+        valAccuracy: accuracy(labels, predicted),
+        valKappa: quadraticWeightedKappa(labels, predicted, NUM_CLASSES),
+        confusion: confusionMatrix(labels, predicted, NUM_CLASSES),
+        seconds,
+        dataWaitSeconds: wait / 1000,
+        computeSeconds: compute / 1000,
+        imagesPerSecond: order.length / seconds,
+      };
+      reports.push(report);
+      await appendFile(join(out, 'metrics.jsonl'), JSON.stringify(report) + '\n');
+      log.info(`${label}: loss ${report.trainLoss.toFixed(4)}, val loss ${report.valLoss.toFixed(4)}, accuracy ${report.valAccuracy.toFixed(3)}, kappa ${report.valKappa.toFixed(3)} | ${seconds.toFixed(1)} s (data wait ${report.dataWaitSeconds.toFixed(1)} s, compute ${report.computeSeconds.toFixed(1)} s), ${report.imagesPerSecond.toFixed(1)} images/s`);
+    }
+    optimizer.dispose();
+
+    full.setUserDefinedMetadata({
+      retina: {
+        kind: 'retina-model', version: 1, model, backbone: backbone.identity, folded: backbone.folded, fineTune,
+        inputShape: backbone.inputShape, classes: NUM_CLASSES, inputRange: [-1, 1],
+        transform: { size: source.transform.size, crop: source.transform.crop, normalize: source.transform.normalize },
+      },
+    });
+    await full.save(fileModelHandler(join(out, 'model')));
+    const epochSeconds = reports.reduce((a, r) => a + r.seconds, 0);
+    const last = reports[reports.length - 1]!;
+    const result: TrainResult = {
+      epochs: reports,
+      final: { valAccuracy: last.valAccuracy, valKappa: last.valKappa, valLoss: last.valLoss, confusion: last.confusion },
+      imagesPerSecond: (trainIdx.length * epochs) / (featureSeconds + epochSeconds),
+      out, model, source: opts.source, backend: selected.name, fineTune,
+      params: full.countParams(), trainImages: trainIdx.length, valImages: valIdx.length,
+      featureCache: cacheReport,
+      timing: { setupSeconds, featureSeconds, epochSeconds, totalSeconds: (performance.now() - t0) / 1000 },
+    };
+    const options = { ...opts, logger: undefined, model, epochs, batchSize, lr, seed, fineTune, cacheFeatures: useCache, microBatch };
+    await writeFile(join(out, 'summary.json.tmp'), JSON.stringify({ ...result, options }, null, 2));
+    await rename(join(out, 'summary.json.tmp'), join(out, 'summary.json'));
+    log.info(`train: done in ${result.timing.totalSeconds.toFixed(1)} s (features ${featureSeconds.toFixed(1)} s, epochs ${epochSeconds.toFixed(1)} s); model in ${join(out, 'model')}`);
+    full.dispose();
+    return result;
+  } finally {
+    await source.close();
+  }
+}
+
+async function prepareRunDir(out: string, force: boolean): Promise<void> {
+  const done = await stat(join(out, 'summary.json')).then(() => true, () => false);
+  if (done && !force) {
+    throw new RetinaError('EXISTS', `${out} already holds a finished run (summary.json)`, {
+      location: { file: out }, hint: 'Pass another --out, or --force to overwrite it.',
+    });
+  }
+  await mkdir(out, { recursive: true });
+}
+
+/** Validation probabilities: the head over cached features, or the full model over batches. */
+async function predictSplit(o: {
+  source: SampleSource; valIdx: number[]; features: Float32Array | undefined; dim: number;
+  head: tf.LayersModel; full: tf.LayersModel; shape: [number, number, number]; batchSize: number;
+}): Promise<{ probs: Float32Array; waitMs: number; computeMs: number }> {
+  const probs = new Float32Array(o.valIdx.length * NUM_CLASSES);
+  let waitMs = 0, computeMs = 0;
+  if (o.features) {
+    const tc = performance.now();
+    const fx = new Float32Array(o.valIdx.length * o.dim);
+    o.valIdx.forEach((r, i) => fx.set(o.features!.subarray(r * o.dim, (r + 1) * o.dim), i * o.dim));
+    const p = tf.tidy(() => o.head.predict(tf.tensor2d(fx, [o.valIdx.length, o.dim])) as tf.Tensor);
+    probs.set(await p.data() as Float32Array);
+    p.dispose();
+    computeMs += performance.now() - tc;
+    return { probs, waitMs, computeMs };
+  }
+  const it = batches(o.source, o.valIdx, o.batchSize);
+  let at = 0;
+  for (;;) {
+    const tw = performance.now();
+    const next = await it.next();
+    waitMs += performance.now() - tw;
+    if (next.done) break;
+    const tc = performance.now();
+    const b = next.value;
+    const p = tf.tidy(() => o.full.predict(tf.tensor4d(b.x, [b.size, ...o.shape]), { batchSize: 8 }) as tf.Tensor);
+    probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
+    at += b.size;
+    p.dispose();
+    computeMs += performance.now() - tc;
+  }
+  return { probs, waitMs, computeMs };
+}
+
+export type { ProgressBar };
