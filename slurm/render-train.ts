@@ -24,7 +24,16 @@ export interface TrainFlags {
   seed?: number | undefined;
   backend?: string | undefined;
   out?: string | undefined;
+  force?: boolean | undefined;
   cacheFeatures?: boolean | undefined;
+  cacheDir?: string | undefined;
+  microBatch?: number | undefined;
+  threads?: number | undefined;
+  imageSize?: number | undefined;
+  crop?: string | undefined;
+  normalize?: string | undefined;
+  valFraction?: string | undefined;
+  splitSeed?: number | undefined;
 }
 
 export interface TrainJobSpec {
@@ -34,7 +43,7 @@ export interface TrainJobSpec {
   logDir: string;
 }
 
-const PATHS = ['data', 'images', 'labels', 'weights', 'out'] as const;
+const PATHS = ['data', 'images', 'labels', 'weights', 'out', 'cacheDir'] as const;
 
 /** Absolute paths against `cwd`; a plain-word source. */
 export function normaliseTrainFlags(t: TrainFlags, cwd: string = process.cwd()): TrainFlags {
@@ -59,7 +68,9 @@ export function defaultTrainLogDir(t: TrainFlags, cwd: string = process.cwd()): 
 const ORDER: ReadonlyArray<readonly [keyof TrainFlags, string]> = [
   ['source', 'source'], ['data', 'data'], ['images', 'images'], ['labels', 'labels'], ['model', 'model'],
   ['weights', 'weights'], ['fineTune', 'fine-tune'], ['epochs', 'epochs'], ['batchSize', 'batch-size'], ['lr', 'lr'],
-  ['seed', 'seed'], ['backend', 'backend'], ['out', 'out'], ['cacheFeatures', 'cache-features'],
+  ['microBatch', 'micro-batch'], ['seed', 'seed'], ['backend', 'backend'], ['out', 'out'], ['force', 'force'],
+  ['cacheFeatures', 'cache-features'], ['cacheDir', 'cache-dir'], ['threads', 'threads'], ['imageSize', 'image-size'],
+  ['crop', 'crop'], ['normalize', 'normalize'], ['valFraction', 'val-fraction'], ['splitSeed', 'split-seed'],
 ];
 
 /** argv for `retina train` (after the command name). */

@@ -27,7 +27,16 @@ export default class SlurmTrain extends RetinaCommand<SlurmTrainResult> {
     seed: Flags.integer({ summary: 'retina train --seed.' }),
     backend: Flags.string({ summary: 'retina train --backend.' }),
     out: Flags.string({ summary: 'retina train --out (the run folder).' }),
+    force: Flags.boolean({ summary: 'retina train --force.' }),
     'cache-features': Flags.boolean({ allowNo: true, summary: 'retina train --cache-features / --no-cache-features.' }),
+    'cache-dir': Flags.string({ summary: 'retina train --cache-dir.' }),
+    'micro-batch': Flags.integer({ min: 1, summary: 'retina train --micro-batch.' }),
+    threads: Flags.integer({ min: 1, summary: 'retina train --threads [default: the job\'s CPUs].' }),
+    'image-size': Flags.integer({ min: 16, summary: 'retina train --image-size.' }),
+    crop: Flags.option({ options: ['auto', 'none'] as const, summary: 'retina train --crop.' })(),
+    normalize: Flags.option({ options: ['none', 'ben-graham'] as const, summary: 'retina train --normalize.' })(),
+    'val-fraction': Flags.string({ summary: 'retina train --val-fraction.' }),
+    'split-seed': Flags.integer({ summary: 'retina train --split-seed.' }),
     gpus: Flags.integer({ min: 0, helpGroup: 'SLURM', summary: 'GPUs per node (#SBATCH --gres=gpu:G).' }),
     'log-dir': Flags.string({ helpGroup: 'SLURM', summary: 'Folder for the job log; default DATASET/logs (or ./logs for --source images).' }),
     ...slurmResourceFlags,
@@ -38,7 +47,9 @@ export default class SlurmTrain extends RetinaCommand<SlurmTrainResult> {
     const train = normaliseTrainFlags({
       source: flags.source, data: flags.data, images: flags.images, labels: flags.labels, model: flags.model, weights: flags.weights,
       fineTune: flags['fine-tune'], epochs: flags.epochs, batchSize: flags['batch-size'], lr: flags.lr, seed: flags.seed,
-      backend: flags.backend, out: flags.out, cacheFeatures: flags['cache-features'],
+      backend: flags.backend, out: flags.out, force: flags.force, cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'],
+      microBatch: flags['micro-batch'], threads: flags.threads, imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
+      valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
     });
     const logDir = flags['log-dir'] === undefined ? defaultTrainLogDir(train) : resolve(flags['log-dir']);
     const resources = resourcesFromFlags(flags, flags['job-name'] ?? 'retina-train', flags.gpus);
