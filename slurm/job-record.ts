@@ -8,6 +8,7 @@ export const JOB_RECORD = 'slurm-job.json';
 /** One `--submit`. */
 export interface Submission {
   arrayJobId: string;
+  /** Empty when the index job could not be submitted. */
   indexJobId: string;
   shards: number[];
   submittedAt: string;

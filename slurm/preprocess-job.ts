@@ -88,12 +88,24 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
   await mkdir(logDir(dataset), { recursive: true });
   const arrayJobId = await sbatch(script, [], opts.env);
   indexScript = renderIndexScript(spec, retina, arrayJobId);
-  const indexJobId = await sbatch(indexScript, [], opts.env);
-  Object.assign(result, { arrayJobId, indexJobId, indexScript });
-  await recordSubmission(
+  const record = (indexJobId: string) => recordSubmission(
     { dataset, tasks: spec.plan.tasks, offset: spec.plan.offset, argv: slurmPreprocessArgv(spec) },
     { arrayJobId, indexJobId, shards: spec.plan.shards, submittedAt: new Date().toISOString() },
   );
+  let indexJobId: string;
+  try {
+    indexJobId = await sbatch(indexScript, [], opts.env);
+  } catch (err) {
+    // The array is already queued: keep its record (recovery needs it) and say how to finish.
+    await record('');
+    throw new RetinaError('EXTERNAL', `Array job ${arrayJobId} was submitted, but its index job was not: ${err instanceof Error ? err.message : String(err)}`, {
+      location: { file: dataset },
+      hint: `Once the array has finished, run: retina index ${dataset}`,
+      cause: err,
+    });
+  }
+  Object.assign(result, { arrayJobId, indexJobId, indexScript });
+  await record(indexJobId);
   logger.info(`submitted array job ${arrayJobId} (${spec.plan.shards.length} tasks) and index job ${indexJobId}; logs in ${logDir(dataset)}`);
   if (!opts.wait) return result;
 

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
+import { stopOnSignals } from '../../slurm/stop-signal.js';
 import { badArgument } from '../../src/errors.js';
 import { resourcesFromFlags, slurmResourceFlags } from '../_base/slurm-flags.js';
 import { parseOnly, planArray } from '../../slurm/array-spec.js';
@@ -51,10 +52,11 @@ export default class SlurmPreprocess extends RetinaCommand<SlurmPreprocessResult
     const plan = planArray({ tasks: flags.tasks, offset: flags['array-offset'], throttle: flags.throttle, only: flags.only === undefined ? undefined : parseOnly(flags.only, flags.tasks) });
     const resources = resourcesFromFlags(flags, flags['job-name'] ?? 'retina-preprocess');
     const indexResources = { ...resources, jobName: `${resources.jobName}-index`, cpusPerTask: 1, mem: '2G', gpus: undefined };
+    const stop = stopOnSignals(); // Ctrl-C stops the wait (ABORTED), not the jobs
     const result = await slurmPreprocess({
       spec: { plan, preprocess, resources, indexResources }, scriptFile: flags.script, submit: flags.submit, wait: flags.wait,
-      logger: this.logger, waitOptions: flags['wait-timeout'] === undefined ? {} : { timeoutMs: flags['wait-timeout'] * 1000 },
-    });
+      logger: this.logger, waitOptions: { signal: stop.signal, ...(flags['wait-timeout'] === undefined ? {} : { timeoutMs: flags['wait-timeout'] * 1000 }) },
+    }).finally(stop.dispose);
     if (this.jsonEnabled()) return result;
     if (result.arrayJobId !== null) this.log(`array job ${result.arrayJobId}\nindex job ${result.indexJobId}`);
     else if (result.scriptFile === null) this.log(`${result.script}\n# ---- index script (submit after the array) ----\n${result.indexScript}`);

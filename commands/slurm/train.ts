@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
+import { stopOnSignals } from '../../slurm/stop-signal.js';
 import { resourcesFromFlags, slurmResourceFlags } from '../_base/slurm-flags.js';
 import { defaultTrainLogDir, normaliseTrainFlags } from '../../slurm/render-train.js';
 import { slurmTrain, type SlurmTrainResult } from '../../slurm/train-job.js';
@@ -53,10 +54,11 @@ export default class SlurmTrain extends RetinaCommand<SlurmTrainResult> {
     });
     const logDir = flags['log-dir'] === undefined ? defaultTrainLogDir(train) : resolve(flags['log-dir']);
     const resources = resourcesFromFlags(flags, flags['job-name'] ?? 'retina-train', flags.gpus);
+    const stop = stopOnSignals(); // Ctrl-C stops the wait (ABORTED), not the jobs
     const result = await slurmTrain({
       spec: { train, resources, logDir }, scriptFile: flags.script, submit: flags.submit, wait: flags.wait, logger: this.logger,
-      waitOptions: flags['wait-timeout'] === undefined ? {} : { timeoutMs: flags['wait-timeout'] * 1000 },
-    });
+      waitOptions: { signal: stop.signal, ...(flags['wait-timeout'] === undefined ? {} : { timeoutMs: flags['wait-timeout'] * 1000 }) },
+    }).finally(stop.dispose);
     if (this.jsonEnabled()) return result;
     if (result.jobId !== null) this.log(`train job ${result.jobId}`);
     else if (result.scriptFile === null) this.log(result.script);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { renderPreprocessScript } from '../../slurm/render-preprocess.js';
 import { currentRetina } from '../../slurm/retina-invocation.js';
 import { runSlurmTool, sbatch } from '../../slurm/slurm-cli.js';
 import { waitForJobs } from '../../slurm/wait.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { BIN, runCli, tempDir } from '../helpers/cli.js';
 import { HAS_SBATCH, SKIP_REASON, TINY } from './helpers/slurm.js';
 
 const RECORDER = fileURLToPath(new URL('./helpers/argv-recorder.mjs', import.meta.url));
@@ -112,6 +113,25 @@ describe(`real Slurm: submission and waiting${SKIP_REASON}`, { timeout: 240_000 
     const q = await runSlurmTool('squeue', ['-h', '-j', id, '-o', '%T']);
     expect(q.stdout.trim()).toMatch(/PENDING|RUNNING/);
     await runSlurmTool('scancel', [id]);
+  });
+
+  it.skipIf(!HAS_SBATCH)('Ctrl-C during --wait stops waiting (exit 130) and leaves the jobs queued', async () => {
+    const out = join(tmp.dir, 'held');
+    // --begin keeps the tasks pending, so the wait is still going when SIGINT arrives.
+    const child = spawn(process.execPath, [BIN, 'slurm', 'preprocess', '--tasks', '2', '--format', 'raw', '--out', out, '--cpus-per-task', '1', '--mem', '100M',
+      '--sbatch-option=--begin=now+600', '--submit', '--wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 120_000;
+    while (!/waiting/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('Stopped waiting; the Slurm jobs keep running');
+    const arrayJobId = (await readJobRecord(out))?.submissions[0]?.arrayJobId as string;
+    const q = await runSlurmTool('squeue', ['-h', '-r', '-j', arrayJobId, '-o', '%T']);
+    expect(q.stdout.trim().split('\n')).toEqual(['PENDING', 'PENDING']);
+    await runSlurmTool('scancel', [arrayJobId]);
   });
 
   it.skipIf(!HAS_SBATCH)('submits the array then the index job (afterok), records the flags, and reports a failed task with the resubmit command', async () => {
