@@ -163,3 +163,37 @@ describe('currentRetina', () => {
     expect(() => packageRoot(join(tmp.dir, 'x'))).toThrow(/bin\/run.js/);
   });
 });
+
+describe('small pieces', () => {
+  it('renders --sbatch-option lines verbatim after the standard ones', () => {
+    const s = spec('/d');
+    s.resources = { ...s.resources, extra: ['--qos=high', '--constraint=avx2'] };
+    const lines = renderPreprocessScript(s, recorder).split('\n').filter((l) => l.startsWith('#SBATCH'));
+    expect(lines.slice(-2)).toEqual(['#SBATCH --qos=high', '#SBATCH --constraint=avx2']);
+  });
+
+  it('names the index script beside the array script', async () => {
+    const { indexScriptPath } = await import('../../slurm/preprocess-job.js');
+    expect(indexScriptPath('/x/prep.sbatch')).toBe('/x/prep.index.sbatch');
+    expect(indexScriptPath('/x/prep')).toBe('/x/prep.index.sbatch');
+  });
+
+  it('makes paths absolute and refuses odd format names', async () => {
+    const { normalisePreprocessFlags, defaultDatasetDir } = await import('../../slurm/preprocess-spec.js');
+    const { defaultTrainLogDir, normaliseTrainFlags } = await import('../../slurm/render-train.js');
+    expect(normalisePreprocessFlags({ format: 'lmdb', images: 'train', labels: 'l.csv', out: '../o' }, '/w/x')).toMatchObject({ images: '/w/x/train', labels: '/w/x/l.csv', out: '/w/o' });
+    expect(() => normalisePreprocessFlags({ format: 'lm db', images: 'a', labels: 'b', out: 'c' })).toThrow(/--format/);
+    expect(defaultDatasetDir('raw', '/w')).toBe('/w/retina-data/raw');
+    expect(defaultTrainLogDir({ source: 'lmdb' }, '/w')).toBe('/w/retina-data/lmdb/logs');
+    expect(defaultTrainLogDir({ source: 'lmdb', data: '/d' }, '/w')).toBe('/d/logs');
+    expect(defaultTrainLogDir({ source: 'images' }, '/w')).toBe('/w/logs');
+    expect(normaliseTrainFlags({ source: 'raw', out: 'runs/a', cacheDir: 'c' }, '/w')).toMatchObject({ out: '/w/runs/a', cacheDir: '/w/c' });
+    expect(() => normaliseTrainFlags({ source: '$(id)' })).toThrow(/--source/);
+  });
+
+  it('gives short time limits a shorter SIGTERM lead', () => {
+    const s = spec('/d');
+    s.resources = { ...s.resources, time: '4' };
+    expect(renderPreprocessScript(s, recorder)).toContain('#SBATCH --signal=B:TERM@60\n');
+  });
+});
