@@ -84,7 +84,7 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
     return result;
   }
 
-  // Slurm does not create the folder of --output; a task whose log cannot be opened fails silently.
+  // Slurm does not create the folder of --output; a task whose log cannot be opened fails with no log to say why.
   await mkdir(logDir(dataset), { recursive: true });
   const arrayJobId = await sbatch(script, [], opts.env);
   indexScript = renderIndexScript(spec, retina, arrayJobId);
