@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { inspectDataset, type InspectResult } from '../formats/verify.js';
+// The library is imported in run(): `retina --help` loads every command class and must stay light.
+import type { InspectResult } from '../formats/verify.js';
 
 export default class Inspect extends RetinaCommand<InspectResult> {
   static override summary = 'Print a dataset\'s format, tensor shape and dtype, record count, and counts per split and grade.';
@@ -9,7 +10,7 @@ export default class Inspect extends RetinaCommand<InspectResult> {
 
   public async run(): Promise<InspectResult> {
     const { args } = await this.parse(Inspect);
-    const r = await inspectDataset(args.dataset);
+    const r = await (await import('../formats/verify.js')).inspectDataset(args.dataset);
     this.log(`dataset  ${r.dataset}`);
     this.log(`format   ${r.format} (${r.shards} shard${r.shards === 1 ? '' : 's'})`);
     this.log(`tensor   ${r.dtype} [${r.shape.join(', ')}]`);

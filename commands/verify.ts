@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { verifyDataset, type VerifyResult } from '../formats/verify.js';
+// The library is imported in run(): `retina --help` loads every command class and must stay light.
+import type { VerifyResult } from '../formats/verify.js';
 
 export default class Verify extends RetinaCommand<VerifyResult> {
   static override summary = 'Check every file and record checksum of a dataset, naming each bad shard and record.';
@@ -11,7 +12,9 @@ export default class Verify extends RetinaCommand<VerifyResult> {
 
   public async run(): Promise<VerifyResult> {
     const { args } = await this.parse(Verify);
-    const result = await verifyDataset(args.dataset);
+    const result = await (await import('../formats/verify.js')).verifyDataset(args.dataset, {
+      onShard: (shard, count, records, problems) => this.logger.info(`shard ${shard + 1}/${count}: ${records} records, ${problems ? `${problems} problem(s)` : 'ok'}`),
+    });
     if (result.ok) {
       this.log(`ok: ${result.records} records in ${result.shards} ${result.format} shards of ${result.dataset}`);
     } else {

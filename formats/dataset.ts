@@ -1,26 +1,20 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RetinaError } from '../src/errors.js';
-import { xxh64File } from '../src/checksum.js';
 import { CombinedReader } from './dataset-reader.js';
-import { canonicalJson, parseDatasetManifest, parseShardManifest, sumCounts } from './manifest.js';
+import { DATASET_MANIFEST, readJson, readShardManifest, SHARD_NAME, SHARDS_DIR, shardPath } from './layout.js';
+import { canonicalJson, parseDatasetManifest, sumCounts } from './manifest.js';
 import { loadFormat } from './registry.js';
-import { SHARD_MANIFEST, writeFileAtomic } from './shard-staging.js';
-import { shardDirName, type DatasetManifest, type DatasetReader, type ShardManifest, type ShardReader, type ShardWriter, type Split, type TensorSpec } from './types.js';
+import { writeFileAtomic } from './shard-staging.js';
+import type { DatasetManifest, DatasetReader, ShardManifest, ShardReader, ShardWriter, Split, TensorSpec } from './types.js';
 
 /**
- * A dataset folder as a whole: where shards go, how complete shards are found, combined, indexed
- * and opened. See `formats/types.ts` for the layout.
+ * A dataset folder as a whole: where shards go, how complete shards are combined, indexed and
+ * opened. See `formats/types.ts` for the layout. Re-exports the layout helpers and the per-shard
+ * status checks, so callers import everything dataset-level from here.
  */
-
-export const DATASET_MANIFEST = 'manifest.json';
-export const SHARDS_DIR = 'shards';
-const SHARD_NAME = /^shard-(\d{5,})-of-(\d{5,})$/;
-
-/** Folder of shard `index` of `count` in `datasetDir`. */
-export function shardPath(datasetDir: string, index: number, count: number): string {
-  return join(datasetDir, SHARDS_DIR, shardDirName(index, count));
-}
+export { DATASET_MANIFEST, readShardManifest, SHARDS_DIR, shardPath } from './layout.js';
+export { findCompleteShard, removeStaleShardFolders, shardStatus, type ShardStatus } from './shard-status.js';
 
 /**
  * Start writing shard `index` of `count` of `datasetDir` in format `formatName`. The writer works
@@ -34,28 +28,6 @@ export async function createShardWriter(
 ): Promise<ShardWriter> {
   const format = await loadFormat(formatName);
   return format.createWriter({ dir: shardPath(datasetDir, opts.index, opts.count), index: opts.index, count: opts.count, spec: opts.spec, params: opts.params ?? {} });
-}
-
-async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new RetinaError('CORRUPT', `${path} is not valid JSON`, { location: { file: path }, cause: err, hint: 'Rewrite it (rerun the task that wrote it, or `retina index` for manifest.json).' });
-  }
-}
-
-/** Read and validate `shard.json` of a shard folder; NOT_FOUND when there is none. */
-export async function readShardManifest(shardDir: string): Promise<ShardManifest> {
-  const path = join(shardDir, SHARD_MANIFEST);
-  try {
-    return parseShardManifest(await readJson(path), path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new RetinaError('NOT_FOUND', `No shard manifest at ${path}`, { location: { file: path }, cause: err });
-    }
-    throw err;
-  }
 }
 
 /** A shard folder that could not be used, and why. */
@@ -209,62 +181,6 @@ export async function openDataset(datasetDir: string): Promise<DatasetReader & C
     throw err;
   }
   return new CombinedReader(datasetDir, manifest, readers);
-}
-
-/** Outcome of looking for a finished shard. */
-export type ShardStatus =
-  | { state: 'complete'; dir: string; manifest: ShardManifest }
-  | { state: 'missing' | 'invalid'; dir: string; reason: string };
-
-/**
- * Is shard `index` of `count` of `datasetDir` complete? With `verify`, every file is checksummed
- * (what a rerun does before skipping a shard). `expect` also requires the same format, spec and
- * params, so a rerun with other parameters does not keep an old shard.
- */
-export async function shardStatus(
-  datasetDir: string,
-  index: number,
-  count: number,
-  opts: { verify?: boolean; expect?: { format?: string; spec?: TensorSpec; params?: Record<string, unknown> } } = {},
-): Promise<ShardStatus> {
-  const dir = shardPath(datasetDir, index, count);
-  let manifest: ShardManifest;
-  try {
-    manifest = await readShardManifest(dir);
-  } catch (err) {
-    const missing = err instanceof RetinaError && err.code === 'NOT_FOUND';
-    return { state: missing ? 'missing' : 'invalid', dir, reason: (err as Error).message };
-  }
-  if (manifest.index !== index || manifest.count !== count) return { state: 'invalid', dir, reason: `shard.json says shard ${manifest.index} of ${manifest.count}` };
-  const e = opts.expect ?? {};
-  if (e.format !== undefined && e.format !== manifest.format) return { state: 'invalid', dir, reason: `format is ${manifest.format}, not ${e.format}` };
-  if (e.spec !== undefined && canonicalJson(e.spec) !== canonicalJson(manifest.spec)) return { state: 'invalid', dir, reason: `spec is ${canonicalJson(manifest.spec)}, not ${canonicalJson(e.spec)}` };
-  if (e.params !== undefined && canonicalJson(e.params) !== canonicalJson(manifest.params)) return { state: 'invalid', dir, reason: 'written with other parameters' };
-  for (const f of manifest.files) {
-    const path = join(dir, f.name);
-    try {
-      if (opts.verify) {
-        const got = await xxh64File(path);
-        if (got.bytes !== f.bytes || got.xxh64 !== f.xxh64) return { state: 'invalid', dir, reason: `file ${f.name} fails its checksum` };
-      } else if ((await stat(path)).size !== f.bytes) {
-        return { state: 'invalid', dir, reason: `file ${f.name} has the wrong size` };
-      }
-    } catch {
-      return { state: 'invalid', dir, reason: `file ${f.name} is missing` };
-    }
-  }
-  return { state: 'complete', dir, manifest };
-}
-
-/** The manifest of shard `index` of `count` when it is complete (checksums checked with `verify`), else undefined. */
-export async function findCompleteShard(
-  datasetDir: string,
-  index: number,
-  count: number,
-  opts: { verify?: boolean; expect?: { format?: string; spec?: TensorSpec; params?: Record<string, unknown> } } = { verify: true },
-): Promise<ShardManifest | undefined> {
-  const s = await shardStatus(datasetDir, index, count, opts);
-  return s.state === 'complete' ? s.manifest : undefined;
 }
 
 /** Result of `indexDataset` (`retina index --json`). */

@@ -26,17 +26,17 @@ const packr = new Packr({ moreTypes: true, useRecords: false });
 /** Encodes a Uint8Array as plain `bin`, which `packr` decodes to a view of the input: no copy. */
 const binPackr = new Packr({ useRecords: false });
 
-
 class MsgpackWriter implements ShardWriter {
   private position = 0;
-  private readonly recordBytes: number;
   private readonly prefix = new Uint8Array(4);
 
-  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {
-    this.recordBytes = byteLength(staging.spec);
+  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {}
+
+  append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    return this.staging.serial(() => this.appendNow(meta, tensor));
   }
 
-  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+  private async appendNow(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
     const spec = this.staging.spec;
     const packed = (spec.dtype === 'uint8' ? binPackr : packr).pack({ id: meta.id, label: meta.label, split: meta.split, dtype: spec.dtype, shape: spec.shape, tensor: typedArrayOf(tensor, spec.dtype) });
@@ -47,14 +47,22 @@ class MsgpackWriter implements ShardWriter {
     this.position += 4 + packed.length;
   }
 
-  async close(): Promise<ShardManifest> {
+  close(): Promise<ShardManifest> {
+    return this.staging.serial(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<ShardManifest> {
     this.staging.assertOpen();
     await this.fh.sync();
     await this.fh.close();
     return this.staging.commit();
   }
 
-  async abort(): Promise<void> {
+  abort(): Promise<void> {
+    return this.staging.serial(() => this.abortNow());
+  }
+
+  private async abortNow(): Promise<void> {
     await this.fh.close().catch(() => undefined);
     await this.staging.abort();
   }
@@ -63,7 +71,6 @@ class MsgpackWriter implements ShardWriter {
 function pick(m: RecordMeta): RecordMeta {
   return { id: m.id, label: m.label, split: m.split };
 }
-
 
 class MsgpackReader implements ShardReader {
   readonly count: number;

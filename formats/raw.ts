@@ -26,7 +26,11 @@ class RawWriter implements ShardWriter {
     this.recordBytes = byteLength(staging.spec);
   }
 
-  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+  append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    return this.staging.serial(() => this.appendNow(meta, tensor));
+  }
+
+  private async appendNow(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
     const checksum = xxh64Of(tensor);
     await writeAll(this.fh, tensor, this.position);
@@ -34,7 +38,11 @@ class RawWriter implements ShardWriter {
     this.staging.table.add({ id: meta.id, label: meta.label, split: meta.split, checksum });
   }
 
-  async close(): Promise<ShardManifest> {
+  close(): Promise<ShardManifest> {
+    return this.staging.serial(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<ShardManifest> {
     this.staging.assertOpen();
     const spec = this.staging.spec;
     await writeAll(this.fh, npyHeader(spec.dtype, this.staging.table.count, spec.shape), 0);
@@ -43,12 +51,15 @@ class RawWriter implements ShardWriter {
     return this.staging.commit();
   }
 
-  async abort(): Promise<void> {
+  abort(): Promise<void> {
+    return this.staging.serial(() => this.abortNow());
+  }
+
+  private async abortNow(): Promise<void> {
     await this.fh.close().catch(() => undefined);
     await this.staging.abort();
   }
 }
-
 
 class RawReader implements ShardReader {
   readonly count: number;

@@ -78,6 +78,17 @@ export class ShardStaging {
   }
 
   private readonly ids = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Run `step` after every step queued before it, so appends, close and abort happen in call order
+   * even when a caller does not await each append. A failed step does not block the next.
+   */
+  serial<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(step, step);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 
   /**
    * Check a record before a format stores it: writer open, metadata valid, id not already in this
@@ -155,7 +166,20 @@ async function replaceDir(from: string, to: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await rename(from, to);
+  // Another writer of the same shard (a requeued task racing an old one) may rename in between:
+  // then the final name is taken again (ENOTEMPTY/EEXIST); set that one aside too and retry.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || (code !== 'ENOTEMPTY' && code !== 'EEXIST')) throw err;
+      const again = `${to}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+      await rename(to, again).catch(() => undefined);
+      await rm(again, { recursive: true, force: true });
+    }
+  }
   await syncDir(dirname(to));
   if (aside) await rm(aside, { recursive: true, force: true });
 }

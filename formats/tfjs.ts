@@ -49,7 +49,11 @@ class TfjsWriter implements ShardWriter {
     this.recordBytes = byteLength(staging.spec);
   }
 
-  async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+  append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
+    return this.staging.serial(() => this.appendNow(meta, tensor));
+  }
+
+  private async appendNow(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
     if (!this.fh || (this.fileBytes > 0 && this.fileBytes + this.recordBytes > this.maxFileBytes)) await this.nextFile();
     await writeAll(this.fh!, tensor, this.fileBytes);
@@ -72,7 +76,11 @@ class TfjsWriter implements ShardWriter {
     this.fh = undefined;
   }
 
-  async close(): Promise<ShardManifest> {
+  close(): Promise<ShardManifest> {
+    return this.staging.serial(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<ShardManifest> {
     this.staging.assertOpen();
     await this.finishFile();
     // Final names follow the tfjs converter (group1-shardKofN.bin), known only now that N is.
@@ -90,7 +98,11 @@ class TfjsWriter implements ShardWriter {
     return this.staging.commit();
   }
 
-  async abort(): Promise<void> {
+  abort(): Promise<void> {
+    return this.staging.serial(() => this.abortNow());
+  }
+
+  private async abortNow(): Promise<void> {
     await this.fh?.close().catch(() => undefined);
     await this.staging.abort();
   }

@@ -66,7 +66,7 @@ async function verifyShard(datasetDir: string, format: TensorFormat, m: ShardMan
  * file's size and xxh64, and every record's checksum through its format's reader. Problems are
  * collected, not thrown, so one run names every bad shard and record.
  */
-export async function verifyDataset(datasetDir: string): Promise<VerifyResult> {
+export async function verifyDataset(datasetDir: string, opts: { onShard?: (shard: number, shardCount: number, records: number, problems: number) => void } = {}): Promise<VerifyResult> {
   const { shards, problems } = await scanShards(datasetDir);
   const { manifest, missing } = combineShards(datasetDir, shards);
   const errors: VerifyError[] = [];
@@ -88,7 +88,12 @@ export async function verifyDataset(datasetDir: string): Promise<VerifyResult> {
   // An unknown format is the caller's problem (a plugin not loaded), not damage: throw, do not list.
   const format = await loadFormat(manifest.format);
   let records = 0;
-  for (const m of manifest.shards) records += await verifyShard(datasetDir, format, m, errors);
+  for (const m of manifest.shards) {
+    const before = errors.length;
+    const n = await verifyShard(datasetDir, format, m, errors);
+    records += n;
+    opts.onShard?.(m.index, manifest.shardCount, n, errors.length - before);
+  }
   errors.sort((a, b) => a.shard - b.shard || (a.record ?? -1) - (b.record ?? -1));
   return { ok: errors.length === 0, dataset: datasetDir, format: manifest.format, shards: manifest.shards.length, records, errors };
 }

@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
-import { indexDataset, type IndexResult } from '../../formats/dataset.js';
+// The library is imported in run(): `retina --help` loads every command class and must stay light.
+import type { IndexResult } from '../../formats/dataset.js';
 import { RetinaError } from '../../src/errors.js';
-import { formatResubmitHint, resubmitHint } from '../../slurm/recovery.js';
 
 export default class Index extends RetinaCommand<IndexResult> {
   static override summary = 'Combine the shard manifests of a dataset into manifest.json, or name the missing shards.';
@@ -13,7 +13,9 @@ export default class Index extends RetinaCommand<IndexResult> {
 
   public async run(): Promise<IndexResult> {
     const { args } = await this.parse(Index);
-    const r = await indexDataset(args.dataset).catch(async (err: unknown) => {
+    // slurm glue: when a Slurm array made the dataset (DATASET/slurm-job.json), name the resubmit command.
+    const { formatResubmitHint, resubmitHint } = await import('../../slurm/recovery.js');
+    const r = await (await import('../../formats/dataset.js')).indexDataset(args.dataset).catch(async (err: unknown) => {
       // No shard at all: if a Slurm array made it, say how to resubmit every shard (slurm glue).
       const all = err instanceof RetinaError && err.code === 'NOT_FOUND' ? await resubmitHint(args.dataset, 'all') : undefined;
       if (all && err instanceof RetinaError) throw new RetinaError(err.code, err.message, { location: err.location, hint: formatResubmitHint(all) });

@@ -114,6 +114,24 @@ describe.each(formatNames())('format %s (conformance)', (format) => {
     expect(new Set(sums).size).toBe(1);
   });
 
+  it('keeps call order when appends are not awaited one by one', async () => {
+    const spec: TensorSpec = { dtype: 'uint8', shape: [5, 5, 3] };
+    const ds = fresh();
+    const w = await createShardWriter(ds, format, { index: 0, count: 1, spec });
+    const pending = Array.from({ length: 20 }, (_, i) => w.append(recordMeta(i), tensorBytes(spec, i)));
+    pending.push(w.append(recordMeta(3), tensorBytes(spec, 3)).then(() => { throw new Error('a repeated id must be refused'); }, (err: unknown) => expect((err as RetinaError).code).toBe('BAD_ARGUMENT')));
+    const closing = w.close();
+    await Promise.all(pending);
+    expect((await closing).records).toBe(20);
+    const r = await openDataset(ds);
+    for (let i = 0; i < 20; i++) {
+      const rec = await r.get(i);
+      expect(rec.id).toBe(recordMeta(i).id);
+      expect(same(rec.tensor, tensorBytes(spec, i))).toBe(true);
+    }
+    await r.close();
+  });
+
   it('a dataset of one empty shard opens with zero records', async () => {
     const ds = fresh();
     await writeShard(ds, format, { dtype: 'uint8', shape: [4, 4, 3] }, 0, 1, 0);

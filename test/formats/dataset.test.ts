@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createShardWriter, findCompleteShard, indexDataset, openDataset, shardPath, shardStatus } from '../../formats/dataset.js';
+import { createShardWriter, findCompleteShard, indexDataset, openDataset, removeStaleShardFolders, shardPath, shardStatus } from '../../formats/dataset.js';
 import { RetinaError } from '../../src/errors.js';
+import { verifyDataset } from '../../formats/verify.js';
 import { tempDir } from '../helpers/cli.js';
 import { recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
 import type { TensorSpec } from '../../formats/types.js';
@@ -104,6 +105,54 @@ describe('dataset', () => {
     expect(await readdir(join(dir, 'shards'))).toEqual(['shard-00000-of-00001']);
     const r = await openDataset(dir);
     expect(r.count).toBe(5);
+    await r.close();
+  });
+
+  it('a damaged records.json or shard.json is named, never read as data', async () => {
+    await writeShard(dir, 'raw', spec, 0, 2, 3);
+    await writeShard(dir, 'raw', spec, 1, 2, 3);
+    const table = join(shardPath(dir, 1, 2), 'records.json');
+    const text = await readFile(table, 'utf8');
+    await writeFile(table, text.replace('"labels":[0', '"labels":[4'));
+    const err = await rejection(openDataset(dir));
+    expect(err.code).toBe('CORRUPT');
+    expect(err.location).toMatchObject({ shard: 1 });
+    expect(err.message).toMatch(/records\.json fails its checksum/);
+    expect((await verifyDataset(dir)).errors).toContainEqual(expect.objectContaining({ shard: 1, file: 'records.json' }));
+    await writeFile(table, text);
+    await writeFile(join(shardPath(dir, 0, 2), 'shard.json'), '{"kind": "retina-shard", "version": 1, "form');
+    const inc = await rejection(openDataset(dir));
+    expect(inc.code).toBe('INCOMPLETE');
+    expect(inc.message).toMatch(/shard 0 of 2 is missing \(unusable: shard-00000-of-00002: .*not valid JSON/);
+  });
+
+  it('removeStaleShardFolders removes only the leftovers of that shard', async () => {
+    const keep = await createShardWriter(dir, 'raw', { index: 1, count: 2, spec });
+    const dead = await createShardWriter(dir, 'raw', { index: 0, count: 2, spec });
+    await dead.append(recordMeta(0), tensorBytes(spec, 0)); // never closed: as if killed
+    await writeShard(dir, 'raw', spec, 0, 2, 2);
+    const removed = await removeStaleShardFolders(dir, 0, 2);
+    expect(removed).toHaveLength(1);
+    expect(removed[0]).toMatch(/shard-00000-of-00002\.tmp-/);
+    const left = (await readdir(join(dir, 'shards'))).sort();
+    expect(left[0]).toBe('shard-00000-of-00002');
+    expect(left[1]).toMatch(/^shard-00001-of-00002\.tmp-/);
+    await keep.abort();
+    await dead.abort();
+    expect((await findCompleteShard(dir, 0, 2))?.records).toBe(2);
+  });
+
+  it('two writers of one shard closing at once leave one complete shard', async () => {
+    const writers = await Promise.all([3, 4].map(async (n) => {
+      const w = await createShardWriter(dir, 'raw', { index: 0, count: 1, spec });
+      for (let i = 0; i < n; i++) await w.append(recordMeta(i), tensorBytes(spec, i));
+      return w;
+    }));
+    const closed = await Promise.allSettled(writers.map((w) => w.close()));
+    expect(closed.some((c) => c.status === 'fulfilled')).toBe(true);
+    expect(await readdir(join(dir, 'shards'))).toEqual(['shard-00000-of-00001']);
+    const r = await openDataset(dir);
+    expect([3, 4]).toContain(r.count);
     await r.close();
   });
 
