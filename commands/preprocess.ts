@@ -35,13 +35,15 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     'progress-interval': Flags.integer({ default: 10, min: 1, summary: 'Seconds between progress lines when stderr is not a terminal.' }),
     'array-task-id': Flags.integer({ hidden: true, env: 'SLURM_ARRAY_TASK_ID' }),
     'array-task-min': Flags.integer({ hidden: true, env: 'SLURM_ARRAY_TASK_MIN' }),
+    'array-task-max': Flags.integer({ hidden: true, env: 'SLURM_ARRAY_TASK_MAX' }),
+    'array-task-step': Flags.integer({ hidden: true, env: 'SLURM_ARRAY_TASK_STEP' }),
     'array-task-count': Flags.integer({ hidden: true, env: 'SLURM_ARRAY_TASK_COUNT' }),
   };
 
   public async run(): Promise<PreprocessResult> {
     const { flags } = await this.parse(Preprocess);
     const shard = flags.shard !== undefined ? parseShard(flags.shard)
-      : shardFromSlurm(slurmEnv(flags['array-task-id'], flags['array-task-min'], flags['array-task-count'])) ?? { index: 0, count: 1 };
+      : shardFromSlurm(slurmEnv({ ID: flags['array-task-id'], MIN: flags['array-task-min'], MAX: flags['array-task-max'], STEP: flags['array-task-step'], COUNT: flags['array-task-count'] })) ?? { index: 0, count: 1 };
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.warn(`${signal}: stopping after the images in flight; the partial shard is removed`);
@@ -73,10 +75,6 @@ function parseFraction(s: string): number {
 }
 
 /** The array variables as `shardFromSlurm` reads them (oclif has already read them through `env:`). */
-function slurmEnv(id?: number, min?: number, count?: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  if (id !== undefined) env.SLURM_ARRAY_TASK_ID = String(id);
-  if (min !== undefined) env.SLURM_ARRAY_TASK_MIN = String(min);
-  if (count !== undefined) env.SLURM_ARRAY_TASK_COUNT = String(count);
-  return env;
+function slurmEnv(vars: Record<string, number | undefined>): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined).map(([k, v]) => [`SLURM_ARRAY_TASK_${k}`, String(v)]));
 }

@@ -19,7 +19,7 @@ export interface RetinaCircle {
 }
 
 /** Grid points sampled along the longer side: enough for a sub-percent box, cheap in JS. */
-const GRID = 320;
+const GRID = 256;
 
 /**
  * Locate the retina in an RGB (3 channel, HWC, uint8) image. Returns undefined when there is no

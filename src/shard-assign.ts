@@ -59,24 +59,31 @@ export function parseShard(text: string): ShardSpec {
 }
 
 /**
- * The shard of a Slurm array task: `SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN` of
- * `SLURM_ARRAY_TASK_COUNT`, so `--array=1-8` works like `--array=0-7`. Undefined outside an
- * array job. With a sparse array (`--array=0,3,5`) ids are not contiguous: pass --shard instead.
+ * The shard of a Slurm array task: `(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) / STEP` of
+ * `SLURM_ARRAY_TASK_COUNT`, so `--array=1-8` works like `--array=0-7` (and `0-14:2` too).
+ * Undefined outside an array job. An array that is not one regular range (`--array=2,5`, e.g. a
+ * resubmission of some tasks) cannot be mapped from the variables alone: that is an error asking
+ * for an explicit `--shard INDEX/COUNT` (e.g. `--shard $SLURM_ARRAY_TASK_ID/8`), never a silent
+ * guess that would write the wrong shard.
  */
 export function shardFromSlurm(env: NodeJS.ProcessEnv = process.env): ShardSpec | undefined {
-  const { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_MIN: min, SLURM_ARRAY_TASK_COUNT: count, SLURM_ARRAY_TASK_MAX: max } = env;
-  if (id === undefined || count === undefined) return undefined;
+  const { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_MIN: min, SLURM_ARRAY_TASK_MAX: max, SLURM_ARRAY_TASK_COUNT: count, SLURM_ARRAY_TASK_STEP: stepText } = env;
+  if (id === undefined) return undefined;
+  const hint = 'Pass --shard INDEX/COUNT explicitly (e.g. --shard $SLURM_ARRAY_TASK_ID/8 when task ids are shard numbers).';
   const num = (name: string, v: string | undefined, fallback?: number): number => {
     if (v === undefined && fallback !== undefined) return fallback;
-    if (v === undefined || !/^\d+$/.test(v)) throw badArgument(name, 'a non-negative integer', v);
+    if (v === undefined || !/^\d+$/.test(v)) throw badArgument(name, 'a non-negative integer', v, hint);
     return Number(v);
   };
+  // Without the count every task would think it is the only one and write the same shard.
   const n = num('SLURM_ARRAY_TASK_COUNT', count);
   const lo = num('SLURM_ARRAY_TASK_MIN', min, 0);
-  const index = num('SLURM_ARRAY_TASK_ID', id) - lo;
-  if (n < 1 || index < 0 || index >= n) {
-    throw badArgument('the Slurm array task', `SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN in 0..${n - 1}`, `${id} - ${lo} (max ${max ?? '?'})`,
-      'Sparse arrays (--array=0,3,5) or steps other than 1 do not map to shards: pass --shard INDEX/COUNT explicitly.');
+  const step = Math.max(1, num('SLURM_ARRAY_TASK_STEP', stepText, 1));
+  const task = num('SLURM_ARRAY_TASK_ID', id);
+  const hi = max === undefined ? lo + (n - 1) * step : num('SLURM_ARRAY_TASK_MAX', max);
+  if (n < 1 || (hi - lo) / step + 1 !== n || (task - lo) % step !== 0 || task < lo || task > hi) {
+    throw badArgument('the Slurm array', `one regular range of SLURM_ARRAY_TASK_COUNT tasks from SLURM_ARRAY_TASK_MIN to _MAX`,
+      `task ${id} of ${count ?? '?'} tasks, min ${min ?? '?'}, max ${max ?? '?'}, step ${stepText ?? 1}`, hint);
   }
-  return { index, count: n };
+  return { index: (task - lo) / step, count: n };
 }

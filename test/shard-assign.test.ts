@@ -35,12 +35,21 @@ describe('shard assignment', () => {
 
   it('maps Slurm array tasks to shards, also for arrays not starting at 0', () => {
     expect(shardFromSlurm({})).toBeUndefined();
+    expect(() => shardFromSlurm({ SLURM_ARRAY_TASK_ID: '3' })).toThrow(RetinaError);
     expect(shardFromSlurm({ SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 0, count: 4 });
     const seen = [1, 2, 3, 4, 5, 6, 7, 8].map((id) => shardFromSlurm({ SLURM_ARRAY_TASK_ID: String(id), SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' })!.index);
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    const err = (() => { try { shardFromSlurm({ SLURM_ARRAY_TASK_ID: '9', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' }); } catch (e) { return e; } })();
-    expect(err).toBeInstanceOf(RetinaError);
-    expect((err as RetinaError).hint).toContain('--shard');
+    expect(shardFromSlurm({ SLURM_ARRAY_TASK_ID: '6', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '14', SLURM_ARRAY_TASK_STEP: '2', SLURM_ARRAY_TASK_COUNT: '8' })).toEqual({ index: 3, count: 8 });
+    // Outside the range, or a resubmission of some tasks (--array=2,5): never a silent guess.
+    for (const env of [
+      { SLURM_ARRAY_TASK_ID: '9', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '8' },
+      { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '5', SLURM_ARRAY_TASK_COUNT: '2' },
+      { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '5', SLURM_ARRAY_TASK_COUNT: '2' },
+    ]) {
+      const err = (() => { try { shardFromSlurm(env); } catch (e) { return e; } })();
+      expect(err, JSON.stringify(env)).toBeInstanceOf(RetinaError);
+      expect((err as RetinaError).hint).toContain('--shard');
+    }
   });
 
   it('sorts ids with numbers as numbers, deterministically', () => {

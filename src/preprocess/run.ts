@@ -1,7 +1,9 @@
-import { basename, resolve } from 'node:path';
-import { createShardWriter, indexDataset, shardStatus } from '../../formats/dataset.js';
+import { readdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/registry.js';
 import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
+import { canonicalJson } from '../../formats/manifest.js';
 import { usableCpus } from '../cpus.js';
 import { RetinaError, badArgument } from '../errors.js';
 import { readLabels, type RowProblem } from '../labels.js';
@@ -15,7 +17,6 @@ import { indexImages } from './image-index.js';
 import { transformInOrder } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
-import { removeStaleTemps } from './stale.js';
 import { applySharpPlan, planThreads } from './threads.js';
 import { invalidInputError, validateInputs } from './validate.js';
 
@@ -118,18 +119,29 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
-  const status = await shardStatus(out, index, count, { verify: true, expect: { format: opts.format, spec, params } });
-  if (status.state === 'complete' && !opts.force) {
-    log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
-    return result(status.manifest, 0, true, null);
-  }
-  if (status.state === 'invalid' && !opts.force && status.reason === 'written with other parameters') {
-    throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} was written with other parameters`, {
-      location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
-    });
+  await refuseOtherShardCount(out, count, shardText);
+  const status = await shardStatus(out, index, count, { verify: true });
+  if (status.state === 'complete') {
+    const m = status.manifest;
+    const differs = m.format !== opts.format ? `format ${m.format}`
+      : canonicalJson(m.spec) !== canonicalJson(spec) ? `spec ${canonicalJson(m.spec)}`
+      : canonicalJson(m.params) !== canonicalJson(params) ? `parameters ${canonicalJson(m.params)}` : undefined;
+    if (differs === undefined && !opts.force) {
+      log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
+      // A run killed between closing its only shard and indexing still gets its manifest.json.
+      const indexed = count === 1 ? await indexDataset(out) : undefined;
+      return result(m, 0, true, indexed?.manifest ?? null);
+    }
+    if (differs !== undefined && !opts.force) {
+      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings (${differs})`, {
+        location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
+      });
+    }
+    log.info(`shard ${shardText}: --force, redoing it`);
   }
   if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
-  for (const name of await removeStaleTemps(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
+  // Temporary folders of this shard left by a killed run (a task never touches other shards').
+  for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
 
   const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
   log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
@@ -183,6 +195,27 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       rejectsFile: skipped ? null : rejectsFile, manifest: manifestPath, splits: { train: manifest.splits.train, val: manifest.splits.val },
       threads: cpus, seconds: Math.round((performance.now() - t0) / 100) / 10,
     };
+  }
+}
+
+/**
+ * Shards of one dataset all have the same COUNT. A different one here means a mistaken --shard or
+ * a Slurm resubmission whose array variables were read as a whole array (`--array=5` looks like
+ * a one-task array: shard 0/1): writing would leave a dataset no reader can combine.
+ */
+async function refuseOtherShardCount(out: string, count: number, shardText: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(join(out, 'shards'));
+  } catch {
+    return;
+  }
+  const other = names.map((n) => /^shard-\d+-of-(\d+)$/.exec(n)?.[1]).find((c) => c !== undefined && Number(c) !== count);
+  if (other !== undefined) {
+    throw new RetinaError('BAD_ARGUMENT', `Expected shards of ${count} in ${out} for shard ${shardText}, but it holds shards of ${Number(other)}`, {
+      location: { file: join(out, 'shards') },
+      hint: `Pass --shard INDEX/${Number(other)} (in a Slurm resubmission: --shard $SLURM_ARRAY_TASK_ID/${Number(other)}), or use another --out.`,
+    });
   }
 }
 

@@ -43,10 +43,19 @@ describe('retina preprocess inputs', () => {
     const r = await runCli(['preprocess', '--format', 'raw', '--size', '32'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/wrote shard 0\/1 .* 12 records/);
+    // Not a TTY (as in a Slurm log): plain progress lines with count, rate and ETA.
+    expect(r.stderr).toMatch(/^preprocess 0\/1: 12\/12 \(100\.0 %\), [\d.]+ images\/s, ETA 0s$/m);
     const ds = await openDataset(join(dir, 'retina-data', 'raw'));
     expect(ds.count).toBe(12);
     expect(ds.manifest.spec).toEqual({ dtype: 'uint8', shape: [32, 32, 3] });
     await ds.close();
+    const lmdb = await runCli(['preprocess', '--format', 'lmdb', '--size', '32'], { cwd: dir });
+    expect(lmdb.code, lmdb.stderr).toBe(0);
+    const l = await openDataset(join(dir, 'retina-data', 'lmdb'));
+    const raw = await openDataset(join(dir, 'retina-data', 'raw'));
+    expect(l.count).toBe(12);
+    expect(Buffer.from((await l.get(7)).tensor).equals(Buffer.from((await raw.get(7)).tensor))).toBe(true);
+    await Promise.all([l.close(), raw.close()]);
   });
 
   it('stops before any work on a missing image, naming the line; --skip-invalid goes on and writes rejects.csv', async () => {

@@ -55,7 +55,8 @@ describe('retina preprocess sharding, determinism and crash safety', () => {
     expect(parseJson<Result>(a)).toMatchObject({ shard: '1/2', shards: 2 });
     const b = await run(out, ['--shard', '0/2']);
     expect(parseJson<Result>(a).records + parseJson<Result>(b).records).toBe(30);
-    expect((await indexDataset(out)).complete).toBe(true);
+    const idx = await runCli(['index', out, '--json']);
+    expect(parseJson<{ complete: boolean; records: number }>(idx)).toMatchObject({ complete: true, records: 30 });
     expect(await records(out)).toEqual(single);
   });
 
@@ -67,6 +68,11 @@ describe('retina preprocess sharding, determinism and crash safety', () => {
     }
     expect((await indexDataset(out)).complete).toBe(true);
     expect(await records(out)).toEqual(single);
+    // Resubmitting task 2 alone (--array=2) looks like a one-task array: refused, not shard 0/1.
+    const again = await run(out, [], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '2', SLURM_ARRAY_TASK_COUNT: '1' });
+    expect(again.code).toBe(2);
+    expect(again.stdout).toContain('--shard $SLURM_ARRAY_TASK_ID/3');
+    expect(parseJson<Result>(await run(out, ['--shard', '1/3'], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '2', SLURM_ARRAY_TASK_COUNT: '1' }))).toMatchObject({ shard: '1/3', skipped: true });
   });
 
   it('gives byte-identical shards with --threads 1 and --threads 2 (uint8, and Ben Graham float16 through the workers)', async () => {
@@ -95,8 +101,12 @@ describe('retina preprocess sharding, determinism and crash safety', () => {
     expect(parseJson<Result>(await run(out))).toMatchObject({ skipped: false, records: 30 });
     expect(await records(out)).toEqual(single);
     expect(parseJson<Result>(await run(out, ['--force']))).toMatchObject({ skipped: false });
-    const other = await run(out, ['--seed', '5']);
-    expect(other.code).toBe(7);
+    // Other settings never silently replace a complete shard.
+    for (const other of [['--seed', '5'], ['--dtype', 'float16'], ['--crop', 'none']]) {
+      const r = await run(out, other);
+      expect(r.code, other.join(' ')).toBe(7);
+      expect(r.stdout).toContain('--force');
+    }
   });
 
   /** Start a run, wait until its temporary shard folder exists, send `signal`; resolves with the exit code. */
