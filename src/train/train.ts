@@ -12,6 +12,7 @@ import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, typ
 import { fileModelHandler } from './model-io.js';
 import { progressBar, type ProgressBar } from './progress.js';
 import { checkSourceName, type SampleSource } from './sources.js';
+import { lossOf, trainStep, variablesOf } from './step.js';
 import { openTrainingSource, checkRecords, type SourceOptions } from './source-options.js';
 import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
 
@@ -83,13 +84,6 @@ function checkPositiveInt(flag: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw badArgument(flag, 'a positive integer', v);
 }
 
-/** Categorical cross-entropy of softmax outputs against one-hot labels, clipped like Keras. */
-function lossOf(probs: tf.Tensor, oneHot: tf.Tensor): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1))) as tf.Scalar;
-}
-
-const variablesOf = (model: tf.LayersModel): tf.Variable[] => model.trainableWeights.map((w) => w.read() as tf.Variable);
-
 /**
  * Train a grader: the seed's transfer learning (frozen backbone, new 2048→5 softmax head, Adam,
  * categorical cross-entropy) or full fine-tuning, from a serialized dataset or JPEGs decoded every
@@ -118,6 +112,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     const { trainIdx, valIdx } = checkRecords(source);
     const selected = await selectBackend(opts.backend ?? 'auto');
+    for (const s of selected.skipped) log.debug(`backend auto: skipped ${s.name}: ${s.reason}`);
     const spec: BackboneSpec = {
       model, seed, trainable: fineTune, inputShape: source.spec.shape as [number, number, number],
       ...(opts.weights !== undefined ? { weights: resolve(opts.weights) } : {}),
@@ -158,27 +153,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const reports: EpochReport[] = [];
     await writeFile(join(out, 'metrics.jsonl'), '');
 
-    const step = (x: tf.Tensor, y: tf.Tensor, n: number): tf.Scalar => {
-      if (fineTune) {
-        if (microBatch >= n) return optimizer.minimize(() => lossOf(full.apply(x, { training: true }) as tf.Tensor, y), true, vars)!;
-        // Gradient accumulation keeps the wasm heap (4 GiB, about 800 MB per InceptionV3 image)
-        // within bounds while the update still sees the whole batch.
-        let total: tf.NamedTensorMap | undefined;
-        let lossSum: tf.Tensor = tf.scalar(0);
-        for (let s = 0; s < n; s += microBatch) {
-          const m = Math.min(microBatch, n - s);
-          const { value, grads } = tf.variableGrads(() => tf.tidy(() => lossOf(
-            full.apply(x.slice([s, 0, 0, 0], [m, -1, -1, -1]), { training: true }) as tf.Tensor, y.slice([s, 0], [m, -1])).mul(m / n) as tf.Scalar), vars);
-          const nextLoss = lossSum.add(value); lossSum.dispose(); value.dispose(); lossSum = nextLoss;
-          if (!total) total = grads;
-          else {
-            for (const k of Object.keys(grads)) { const sum = total[k]!.add(grads[k]!); total[k]!.dispose(); grads[k]!.dispose(); total[k] = sum; }
-          }
-        }
-        optimizer.applyGradients(total! as unknown as Record<string, tf.Variable>);
-        for (const g of Object.values(total!)) g.dispose();
-        return lossSum as tf.Scalar;
-      }
+    const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
+      if (fineTune) return trainStep(full, optimizer, vars, x, y, microBatch);
       const f = features ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: 8 }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();
@@ -193,7 +169,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const consume = async (x: tf.Tensor, labels: Int32Array) => {
         const tc = performance.now();
         const y = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
-        const loss = step(x, y, labels.length);
+        const loss = step(x, y);
         lossSum += (await loss.data())[0]! * labels.length;
         seen += labels.length;
         tf.dispose([x, y, loss]);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
 import { RetinaError } from '../../errors.js';
+import { compareIds } from '../../shard-assign.js';
 import { loadLayersModelFile, modelJsonPath } from '../model-io.js';
 import { buildInceptionV3, INCEPTION_INPUT, INCEPTION_UNITS, unitNames } from './inception-v3.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
@@ -42,10 +43,16 @@ function shapeOf(model: tf.LayersModel): [number, number, number] {
   return shape.slice(1) as [number, number, number];
 }
 
-/** Convolution and BN layers of a model in creation order (what Keras' unit order is). */
+/**
+ * Convolution and BN layers of a model in creation order, which is InceptionV3's unit order.
+ * `model.layers` is topological, not creation order; Keras names layers with a counter
+ * (conv2d, conv2d_1, … conv2d_93) and retina with unit numbers, so a numeric-aware sort of the
+ * names restores it.
+ */
 function convAndBn(model: tf.LayersModel): { convs: tf.layers.Layer[]; bns: tf.layers.Layer[] } {
-  const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
-  const bns = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+  const byName = (a: tf.layers.Layer, b: tf.layers.Layer) => compareIds(a.name, b.name);
+  const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D').sort(byName);
+  const bns = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').sort(byName);
   return { convs, bns };
 }
 

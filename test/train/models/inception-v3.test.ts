@@ -4,6 +4,10 @@ import { selectBackend } from '../../../src/train/backend.js';
 import { buildInceptionV3 } from '../../../src/train/models/inception-v3.js';
 import { foldBatchNorm } from '../../../src/train/models/fold-batch-norm.js';
 import { assemble, buildBackbone, buildHead } from '../../../src/train/models/registry.js';
+import { fileModelHandler } from '../../../src/train/model-io.js';
+import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tempDir } from '../../helpers/cli.js';
 
 describe('inception-v3', () => {
   beforeAll(async () => { await selectBackend('wasm'); });
@@ -45,6 +49,36 @@ describe('inception-v3', () => {
     for (let i = 0; i < wa.length; i++) expect(Array.from(await wa[i]!.data())).toEqual(Array.from(await wb[i]!.data()));
     expect(a.identity).toBe(b.identity);
   });
+
+  it('adopts a saved Keras-layout InceptionV3 as --weights by unit order, folded for inference', async () => {
+    const { dir, cleanup } = await tempDir('retina-incv3-');
+    try {
+      const keras = buildInceptionV3({ mode: 'keras', seed: 3, name: 'saved_inception' });
+      for (const layer of keras.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+        const shapes = layer.getWeights().map((w) => w.shape);
+        layer.setWeights(shapes.map((sh, i) => i === shapes.length - 1 ? tf.randomUniform(sh, 0.5, 2, 'float32', i + 10) : tf.randomNormal(sh, 0, 0.1, 'float32', i + 10)));
+      }
+      await keras.save(fileModelHandler(join(dir, 'incv3')));
+      // Rename every unit the way Keras names layers (conv2d, conv2d_1, …, batch_normalization_93),
+      // as in a model converted with tensorflowjs_converter.
+      const json = join(dir, 'incv3', 'model.json');
+      const keep = (n: string, base: string) => (Number(n) === 1 ? base : `${base}_${Number(n) - 1}`);
+      await writeFile(json, (await readFile(json, 'utf8'))
+        .replace(/unit(\d{3})_conv/g, (_, n: string) => keep(n, 'conv2d'))
+        .replace(/unit(\d{3})_bn/g, (_, n: string) => keep(n, 'batch_normalization'))
+        .replace(/unit(\d{3})_relu/g, (_, n: string) => keep(n, 'activation')));
+      expect(await readFile(json, 'utf8')).toContain('"batch_normalization_93/moving_mean"');
+      const b = await buildBackbone({ model: 'inception-v3', seed: 99, trainable: false, weights: join(dir, 'incv3', 'model.json') });
+      expect(b.folded).toBe(true);
+      expect(b.identity).toMatch(/^weights:/);
+      const x = tf.randomUniform([1, 299, 299, 3], -1, 1, 'float32', 8);
+      const a = keras.predict(x) as tf.Tensor, c = b.model.predict(x) as tf.Tensor;
+      const rel = (await tf.norm(tf.sub(a, c)).data())[0]! / (await tf.norm(a).data())[0]!;
+      expect(rel).toBeLessThan(1e-4);
+    } finally {
+      await cleanup();
+    }
+  }, 180_000);
 
   it('refuses data of another size', async () => {
     await expect(buildBackbone({ model: 'inception-v3', seed: 1, trainable: false, inputShape: [64, 64, 3] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
