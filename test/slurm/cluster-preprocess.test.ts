@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,36 @@ let images: string, labels: string, single: string;
 async function ok(r: CliResult): Promise<CliResult> {
   expect(r.code, `exit ${r.code}\n${r.stdout}\n${r.stderr}`).toBe(0);
   return r;
+}
+
+/**
+ * 400 images (320x240) and their single-process dataset at 299 px with Ben Graham: enough work
+ * per task (200 images, 1 thread) to catch a task running. Built once, shared by (b) and (e).
+ */
+let big: Promise<{ common: string[]; reference: string }> | undefined;
+function bigFixture(): Promise<{ common: string[]; reference: string }> {
+  big ??= (async () => {
+    const fx = join(tmp.dir, 'fx-big');
+    await ok(await runCli(['fixtures', '--out', fx, '--count', '400', '--seed', '12', '--size', '320x240']));
+    const common = ['--format', 'raw', '--normalize', 'ben-graham', '--images', join(fx, 'train'), '--labels', join(fx, 'trainLabels.csv')];
+    const reference = join(tmp.dir, 'single-big');
+    await ok(await runCli(['preprocess', ...common, '--out', reference, '--threads', '2']));
+    await ok(await runCli(['index', reference]));
+    return { common, reference };
+  })();
+  return big;
+}
+
+/** Wait until array task `victim` has started on its images (its log says so), not just launched. */
+async function untilWorking(victim: string, log: string, shard: string): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (new RegExp(`shard ${shard}: \\d+ images on`).test(text)) return;
+    expect(text, `task ${victim} ended before it could be interrupted`).not.toContain('retina: exit status');
+    expect(Date.now(), `task ${victim} did not start within 300 s`).toBeLessThan(deadline);
+    await sleep(100);
+  }
 }
 
 /** Run a printed shell command line exactly, with `retina` meaning this checkout's CLI. */
@@ -74,23 +104,12 @@ describe.skipIf(!HAS_SBATCH)(`real Slurm: retina slurm preprocess${SKIP_REASON}`
   });
 
   it('(b) a task cancelled mid-way leaves its shard missing; the command retina index prints resubmits it and completes the dataset', async () => {
-    // Enough work per task (200 images, 299 px, Ben Graham, 1 thread) to be caught running.
-    const fx = join(tmp.dir, 'fx-b');
-    await ok(await runCli(['fixtures', '--out', fx, '--count', '400', '--seed', '12', '--size', '320x240']));
-    const common = ['--format', 'raw', '--normalize', 'ben-graham', '--images', join(fx, 'train'), '--labels', join(fx, 'trainLabels.csv')];
+    const { common, reference } = await bigFixture();
     const out = join(tmp.dir, 'cancelled');
     const sub = parseJson<{ arrayJobId: string; indexJobId: string }>(await ok(await runCli(['slurm', 'preprocess', '--tasks', '2', ...common, '--out', out, ...SLURM, '--submit', '--json'])));
     const victim = `${sub.arrayJobId}_1`;
     const victimLog = join(out, 'logs', `${victim}.out`);
-    // Cancel once retina preprocess has started on its images (its log says so), not at launch.
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const log = existsSync(victimLog) ? readFileSync(victimLog, 'utf8') : '';
-      if (/shard 1\/2: \d+ images on/.test(log)) break;
-      expect(log, `task ${victim} ended before it could be cancelled`).not.toContain('retina: exit status');
-      expect(Date.now(), `task ${victim} did not start within 300 s`).toBeLessThan(deadline);
-      await sleep(100);
-    }
+    await untilWorking(victim, victimLog, '1/2');
     await ok(await runSlurmTool('scancel', [victim]) as CliResult);
     const outcomes = await waitForJobs([0, 1].map((t) => ({ id: `${sub.arrayJobId}_${t}`, label: `shard ${t}`, log: '' })), { maxIntervalMs: 2000, timeoutMs: 300_000 });
     expect(outcomes.map((o) => o.state)).toEqual(['COMPLETED', 'CANCELLED']);
@@ -117,9 +136,48 @@ describe.skipIf(!HAS_SBATCH)(`real Slurm: retina slurm preprocess${SKIP_REASON}`
     const done = await waitForJobs([{ id: `${ids?.[1]}_1`, label: 'shard 1', log: '' }, { id: ids?.[2] as string, label: 'index', log: '' }], { maxIntervalMs: 2000, timeoutMs: 300_000 });
     expect(done.map((o) => o.state)).toEqual(['COMPLETED', 'COMPLETED']);
     await ok(await runCli(['index', out]));
-    const reference = join(tmp.dir, 'single-b');
-    await ok(await runCli(['preprocess', ...common, '--out', reference, '--threads', '2']));
-    await ok(await runCli(['index', reference]));
+    expect(await expectSameRecords(out, reference)).toBe(400);
+  });
+
+  it('(e) requeue-safe: a task requeued mid-way reruns, --wait follows it, and the dataset is still equal to a single run', async () => {
+    const { common, reference } = await bigFixture();
+    const out = join(tmp.dir, 'requeued');
+    const child = spawn(process.execPath, [BIN, 'slurm', 'preprocess', '--tasks', '2', ...common, '--out', out, ...SLURM, '--submit', ...WAIT, '--json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 120_000;
+    let arrayJobId: string | undefined;
+    while (arrayJobId === undefined) {
+      arrayJobId = /submitted array job (\d+)/.exec(stderr)?.[1];
+      expect(Date.now(), stderr).toBeLessThan(deadline);
+      await sleep(100);
+    }
+    const victim = `${arrayJobId}_1`;
+    const victimLog = join(out, 'logs', `${victim}.out`);
+    await untilWorking(victim, victimLog, '1/2');
+    await ok(await runSlurmTool('scontrol', ['requeue', victim]) as CliResult);
+    // Slurm holds a requeued job back for about two minutes (BeginTime); once it is back in the
+    // queue, let it start now.
+    for (const until = Date.now() + 120_000; ;) {
+      const q = await runSlurmTool('squeue', ['-h', '-r', '-t', 'all', '-j', arrayJobId, '-o', '%i|%T|%r']);
+      const row = q.stdout.split('\n').find((l) => l.startsWith(`${victim}|`)) ?? '';
+      if (row.endsWith('|BeginTime')) {
+        await ok(await runSlurmTool('scontrol', ['update', `JobId=${victim}`, 'StartTime=now']) as CliResult);
+        break;
+      }
+      if (/\|(RUNNING|COMPLETED)\|/.test(row) && !/COMPLETING/.test(row)) break; // not held back
+      expect(Date.now(), `requeued task stuck: ${row}`).toBeLessThan(until);
+      await sleep(200);
+    }
+    expect(await exited, stderr).toBe(0);
+    const body = JSON.parse(stdout) as { outcomes: { id: string; state: string }[] };
+    expect(body.outcomes.map((o) => o.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    const log = readFileSync(victimLog, 'utf8');
+    expect(log).toContain('(restart 0)');
+    expect(log).toContain('(restart 1)'); // --open-mode=append kept the first attempt's lines
+    expect(log).toContain('retina: exit status 0');
     expect(await expectSameRecords(out, reference)).toBe(400);
   });
 });
