@@ -13,7 +13,11 @@ export interface ToolResult {
  * `input` on stdin. A missing program is a RetinaError EXTERNAL naming PATH; a non-zero exit is
  * returned, not thrown, because callers decide what it means (sacct fails when accounting is off).
  */
-export function runSlurmTool(tool: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ToolResult> {
+export function runSlurmTool(
+  tool: string,
+  args: readonly string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; direct?: string } = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
@@ -23,7 +27,7 @@ export function runSlurmTool(tool: string, args: readonly string[], opts: { inpu
     const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 120_000);
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (err.code === 'ENOENT') reject(missingTool(tool, opts.env ?? process.env, err));
+      if (err.code === 'ENOENT') reject(missingTool(tool, opts.env ?? process.env, opts.direct ?? 'retina preprocess', err));
       else reject(new RetinaError('EXTERNAL', `Could not run ${tool}: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, signal) => {
@@ -35,9 +39,9 @@ export function runSlurmTool(tool: string, args: readonly string[], opts: { inpu
   });
 }
 
-function missingTool(tool: string, env: NodeJS.ProcessEnv, cause: unknown): RetinaError {
-  const direct = tool === 'sbatch' ? 'install Slurm or run retina preprocess directly' : 'install the Slurm client tools';
-  return new RetinaError('EXTERNAL', `${tool} not found on PATH: ${env.PATH ?? '(PATH unset)'}; ${direct}`, {
+function missingTool(tool: string, env: NodeJS.ProcessEnv, direct: string, cause: unknown): RetinaError {
+  const what = tool === 'sbatch' ? `install Slurm or run ${direct} directly` : 'install the Slurm client tools';
+  return new RetinaError('EXTERNAL', `${tool} not found on PATH: ${env.PATH ?? '(PATH unset)'}; ${what}`, {
     hint: 'Run this on a Slurm login node, or leave out --submit to print the script and submit it elsewhere.',
     cause,
   });
@@ -45,10 +49,11 @@ function missingTool(tool: string, env: NodeJS.ProcessEnv, cause: unknown): Reti
 
 /**
  * Submit `script` with `sbatch --parsable [extra]` through stdin and return the job id. With
- * `--parsable` sbatch prints `ID` or `ID;CLUSTER`.
+ * `--parsable` sbatch prints `ID` or `ID;CLUSTER`. `direct` names the command to run instead
+ * when Slurm is missing.
  */
-export async function sbatch(script: string, extra: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<string> {
-  const r = await runSlurmTool('sbatch', ['--parsable', ...extra], env === undefined ? { input: script } : { input: script, env });
+export async function sbatch(script: string, extra: readonly string[] = [], env?: NodeJS.ProcessEnv, direct = 'retina preprocess'): Promise<string> {
+  const r = await runSlurmTool('sbatch', ['--parsable', ...extra], env === undefined ? { input: script, direct } : { input: script, env, direct });
   if (r.code !== 0) {
     throw new RetinaError('EXTERNAL', `sbatch refused the job (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`, {
       hint: 'Check partition, account, memory and time against your site\'s limits (sinfo, sacctmgr show assoc); print the script without --submit to inspect it.',

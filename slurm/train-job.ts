@@ -47,7 +47,7 @@ export async function slurmTrain(opts: SlurmTrainOptions): Promise<SlurmTrainRes
     return result;
   }
   await mkdir(opts.spec.logDir, { recursive: true });
-  const jobId = await sbatch(script, [], opts.env);
+  const jobId = await sbatch(script, [], opts.env, 'retina train');
   result.jobId = jobId;
   result.log = trainLogPath(opts.spec, jobId);
   logger.info(`submitted train job ${jobId}; log: ${result.log}`);

@@ -41,6 +41,9 @@ describe('without Slurm', () => {
     const r = await runCli(['slurm', 'preprocess', '--tasks', '2', '--format', 'raw', '--out', join(tmp.dir, 'x'), '--submit'], { env: { PATH: '/nonexistent' } });
     expect(r.code).toBe(9);
     expect(r.stderr).toContain('sbatch not found on PATH');
+    const t = await runCli(['slurm', 'train', '--source', 'raw', '--data', join(tmp.dir, 'x'), '--submit'], { env: { PATH: '/nonexistent' } });
+    expect(t.code).toBe(9);
+    expect(t.stderr).toContain('sbatch not found on PATH: /nonexistent; install Slurm or run retina train directly');
   });
 
   it('prints both scripts without --submit, writes them with --script, and refuses --wait alone', async () => {
