@@ -71,6 +71,12 @@ try {
   const t1 = median(pick(1, 1).map((r) => r.wall)), t2 = median(pick(2, 1).map((r) => r.wall)), t12 = median(pick(1, 2).map((r) => r.wall));
   const w1 = median(pick(1, 1).map((r) => r.taskSeconds[0] as number));
   const w2 = median(pick(2, 1).map((r) => Math.max(...r.taskSeconds)));
+  // Paired per repeat (1x1 and 2x1 of the same repeat ran back to back, under similar load).
+  const paired = Array.from({ length: repeats }, (_, i) => {
+    const a = runs.find((r) => r.tasks === 1 && r.cpus === 1 && runs.indexOf(r) >= i * 3 && runs.indexOf(r) < i * 3 + 3);
+    const b = runs.find((r) => r.tasks === 2 && runs.indexOf(r) >= i * 3 && runs.indexOf(r) < i * 3 + 3);
+    return a && b ? a.wall / (2 * b.wall) : NaN;
+  });
   let slurmVersion = '?';
   try { slurmVersion = execFileSync('sbatch', ['--version'], { encoding: 'utf8' }).trim(); } catch { /* reported as ? */ }
   console.log([
@@ -84,6 +90,7 @@ try {
     `| 1 task x 2 CPUs | ${t12.toFixed(2)} | ${median(pick(1, 2).map((r) => r.taskSeconds[0] as number)).toFixed(2)} |`,
     '',
     `efficiency T1 / (2 T2): wall ${(t1 / (2 * t2)).toFixed(2)}, preprocess-only ${(w1 / (2 * w2)).toFixed(2)}`,
+    `efficiency paired per repeat (wall): ${paired.map((e) => e.toFixed(2)).join(', ')}; median ${median(paired).toFixed(2)}`,
     `all runs (wall s): ${runs.map((r) => `${r.tasks}x${r.cpus}=${r.wall.toFixed(2)}`).join(', ')}`,
   ].join('\n'));
 } finally {
