@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { RetinaError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/log.js';
@@ -56,6 +56,22 @@ async function writeAtomic(file: string, text: string): Promise<void> {
 }
 
 /**
+ * Before queueing N tasks that would each fail on it: the images folder and labels file exist
+ * (they are on the shared filesystem the tasks read). Every other check is preprocess's own.
+ */
+async function checkInputs(spec: PreprocessJobSpec): Promise<void> {
+  for (const [flag, path, kind] of [['--images', spec.preprocess.images, 'folder'], ['--labels', spec.preprocess.labels, 'file']] as const) {
+    const st = await stat(path).catch(() => undefined);
+    if (!st || (kind === 'folder' ? !st.isDirectory() : !st.isFile())) {
+      throw new RetinaError('NOT_FOUND', `${flag}: no ${kind} at ${path}; nothing was submitted`, {
+        location: { file: path },
+        hint: `Give ${flag} a path the compute nodes can read (shared filesystem), or render without --submit to inspect the script.`,
+      });
+    }
+  }
+}
+
+/**
  * Render the array and index scripts; optionally write them, submit them (the index job after
  * the array, `afterok`), record the submission in `DATASET/slurm-job.json`, and wait. With
  * --wait, a failed, cancelled or timed-out task is an INCOMPLETE error naming each such task,
@@ -84,6 +100,7 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
     return result;
   }
 
+  await checkInputs(spec);
   // Slurm does not create the folder of --output; a task whose log cannot be opened fails with no log to say why.
   await mkdir(logDir(dataset), { recursive: true });
   const arrayJobId = await sbatch(script, [], opts.env);

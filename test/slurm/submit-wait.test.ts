@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,14 +20,21 @@ const RECORDER = fileURLToPath(new URL('./helpers/argv-recorder.mjs', import.met
 const recorder = { node: process.execPath, script: RECORDER };
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
-beforeAll(async () => { tmp = await tempDir('retina-slurm-submit-'); });
+/** An images folder and labels file that exist (submission checks them; the recorder ignores them). */
+let inputs: string[];
+beforeAll(async () => {
+  tmp = await tempDir('retina-slurm-submit-');
+  await mkdir(join(tmp.dir, 'in', 'train'), { recursive: true });
+  await writeFile(join(tmp.dir, 'in', 'trainLabels.csv'), 'image,level\n');
+  inputs = ['--images', join(tmp.dir, 'in', 'train'), '--labels', join(tmp.dir, 'in', 'trainLabels.csv')];
+});
 afterAll(async () => { await tmp.cleanup(); });
 
 function spec(dataset: string, tasks = 3): PreprocessJobSpec {
   const resources = { jobName: 'retina-test', ...TINY };
   return {
     plan: planArray({ tasks }),
-    preprocess: { format: 'raw', images: '/nowhere/images', labels: '/nowhere/labels.csv', out: dataset },
+    preprocess: { format: 'raw', images: join(tmp.dir, 'in', 'train'), labels: join(tmp.dir, 'in', 'trainLabels.csv'), out: dataset },
     resources,
     indexResources: { ...resources, jobName: 'retina-test-index' },
   };
@@ -38,12 +46,20 @@ describe('without Slurm', () => {
     expect(err).toBeInstanceOf(RetinaError);
     expect((err as RetinaError).code).toBe('EXTERNAL');
     expect((err as RetinaError).message).toMatch(/^sbatch not found on PATH: \/nonexistent; install Slurm or run retina preprocess directly/);
-    const r = await runCli(['slurm', 'preprocess', '--tasks', '2', '--format', 'raw', '--out', join(tmp.dir, 'x'), '--submit'], { env: { PATH: '/nonexistent' } });
+    const r = await runCli(['slurm', 'preprocess', '--tasks', '2', '--format', 'raw', ...inputs, '--out', join(tmp.dir, 'x'), '--submit'], { env: { PATH: '/nonexistent' } });
     expect(r.code).toBe(9);
     expect(r.stderr).toContain('sbatch not found on PATH');
     const t = await runCli(['slurm', 'train', '--source', 'raw', '--data', join(tmp.dir, 'x'), '--submit'], { env: { PATH: '/nonexistent' } });
     expect(t.code).toBe(9);
     expect(t.stderr).toContain('sbatch not found on PATH: /nonexistent; install Slurm or run retina train directly');
+  });
+
+  it('refuses to submit when the images folder or labels file is missing, naming it', async () => {
+    const r = await runCli(['slurm', 'preprocess', '--tasks', '2', '--format', 'raw', '--images', join(tmp.dir, 'in', 'train'), '--labels', join(tmp.dir, 'none.csv'),
+      '--out', join(tmp.dir, 'y'), '--submit']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`--labels: no file at ${join(tmp.dir, 'none.csv')}; nothing was submitted`);
+    expect(existsSync(join(tmp.dir, 'y'))).toBe(false);
   });
 
   it('prints both scripts without --submit, writes them with --script, and refuses --wait alone', async () => {
@@ -121,7 +137,7 @@ describe(`real Slurm: submission and waiting${SKIP_REASON}`, { timeout: 240_000 
   it.skipIf(!HAS_SBATCH)('Ctrl-C during --wait stops waiting (exit 130) and leaves the jobs queued', async () => {
     const out = join(tmp.dir, 'held');
     // --begin keeps the tasks pending, so the wait is still going when SIGINT arrives.
-    const child = spawn(process.execPath, [BIN, 'slurm', 'preprocess', '--tasks', '2', '--format', 'raw', '--out', out, '--cpus-per-task', '1', '--mem', '100M',
+    const child = spawn(process.execPath, [BIN, 'slurm', 'preprocess', '--tasks', '2', '--format', 'raw', ...inputs, '--out', out, '--cpus-per-task', '1', '--mem', '100M',
       '--sbatch-option=--begin=now+600', '--submit', '--wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
