@@ -12,7 +12,7 @@ import type { PreprocessJobSpec } from '../../slurm/preprocess-spec.js';
 import { renderPreprocessScript } from '../../slurm/render-preprocess.js';
 import { currentRetina } from '../../slurm/retina-invocation.js';
 import { runSlurmTool, sbatch } from '../../slurm/slurm-cli.js';
-import { waitForJobs } from '../../slurm/wait.js';
+import { pollStates, waitForJobs } from '../../slurm/wait.js';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
 import { HAS_SBATCH, SKIP_REASON, TINY } from './helpers/slurm.js';
 
@@ -124,6 +124,19 @@ describe(`real Slurm: submission and waiting${SKIP_REASON}`, { timeout: 240_000 
     expect(lines).toContain(`task 1 [${id}_1]: FAILED (NonZeroExitCode)`);
     expect(lines.at(-1)).toBe('slurm: 2/3 done, 0 running, 0 waiting, 1 failed');
   });
+
+  it.skipIf(!HAS_SBATCH)('an unreachable controller is not taken as the jobs being gone', async () => {
+    // The same cluster config with the controller's port changed: squeue really fails to connect.
+    const conf = join(tmp.dir, 'unreachable.conf');
+    const real = readFileSync(process.env.SLURM_CONF ?? '/etc/slurm/slurm.conf', 'utf8');
+    await writeFile(conf, real.replace(/^SlurmctldPort=.*$/m, '') + '\nSlurmctldPort=6999\n');
+    const env = { ...process.env, SLURM_CONF: conf };
+    const polled = await pollStates(['1_0'], env);
+    expect(polled).toEqual({ rows: new Map(), trusted: false });
+    // Waiting then times out (INCOMPLETE) instead of declaring the job lost (UNKNOWN).
+    const err = await waitForJobs([{ id: '1_0', label: 'x', log: '' }], { env, timeoutMs: 1, minIntervalMs: 10 }).catch((e: unknown) => e);
+    expect((err as RetinaError).code).toBe('INCOMPLETE');
+  }, 120_000);
 
   it.skipIf(!HAS_SBATCH)('gives up waiting after --wait-timeout without cancelling', async () => {
     const id = await sbatch('#!/bin/bash\n#SBATCH --cpus-per-task=1\n#SBATCH --mem=50M\n#SBATCH --output=/dev/null\nsleep 20\n');
