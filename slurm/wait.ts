@@ -31,6 +31,9 @@ export interface WaitOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Print the tally again after this long without a change. */
+const HEARTBEAT_MS = 60_000;
+
 /** Polls in a row a job may be missing from both squeue and sacct before it counts as lost. */
 const MISSING_POLLS = 3;
 
@@ -49,6 +52,7 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
   const done = new Map<string, JobOutcome>();
   let pause = minMs;
   let lastTally = '';
+  let lastPrinted = started;
   for (;;) {
     if (opts.signal?.aborted) throw new RetinaError('ABORTED', 'Stopped waiting; the Slurm jobs keep running (squeue to follow them).');
     const pending = jobs.filter((j) => !done.has(j.id));
@@ -84,6 +88,11 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
     if (tally !== lastTally) {
       logger.info(tally);
       lastTally = tally;
+      lastPrinted = Date.now();
+    } else if (Date.now() - lastPrinted >= HEARTBEAT_MS) {
+      // Long tasks change state rarely: show that the wait is alive.
+      logger.info(`${tally} (waiting for ${Math.round((Date.now() - started) / 1000)} s)`);
+      lastPrinted = Date.now();
     }
     if (done.size === jobs.length) return jobs.map((j) => done.get(j.id) as JobOutcome);
     if (opts.timeoutMs !== undefined && Date.now() - started > opts.timeoutMs) {
