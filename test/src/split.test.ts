@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assignSplits, patientOf } from '../src/split.js';
-import { createRng, shuffleInPlace } from '../src/rng.js';
+import { assignSplits, patientOf } from '../../src/split.js';
+import { createRng, shuffleInPlace } from '../../src/rng.js';
 
 function dataset(patients: number, seed: number): { id: string; label: number }[] {
   const rng = createRng(seed);

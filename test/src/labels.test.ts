@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readLabels, isSafeId } from '../src/labels.js';
-import { RetinaError } from '../src/errors.js';
-import { KAGGLE_SAMPLE, tempDir } from './helpers/cli.js';
+import { readLabels, isSafeId } from '../../src/labels.js';
+import { RetinaError } from '../../src/errors.js';
+import { KAGGLE_SAMPLE, tempDir } from '../helpers/cli.js';
 
 let dir: string, cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir('retina-labels-')));

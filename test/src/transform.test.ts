@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { transformImage, transformToSquare, type TransformOptions } from '../src/transform.js';
-import { RetinaError } from '../src/errors.js';
-import { renderFundus } from '../fixtures/generate.js';
-import { createRng } from '../src/rng.js';
-import { KAGGLE_SAMPLE, tempDir } from './helpers/cli.js';
+import { transformImage, transformToSquare, type TransformOptions } from '../../src/transform.js';
+import { RetinaError } from '../../src/errors.js';
+import { renderFundus } from '../../fixtures/generate.js';
+import { createRng } from '../../src/rng.js';
+import { KAGGLE_SAMPLE, tempDir } from '../helpers/cli.js';
 
 const SIZE = 128;
 const OPTS: TransformOptions = { size: SIZE, crop: 'auto', normalize: 'none', dtype: 'uint8' };

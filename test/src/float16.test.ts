@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { float16Bits, float16Value } from '../src/float16.js';
-import { benGraham, toDType } from '../src/finish.js';
+import { float16Bits, float16Value } from '../../src/float16.js';
+import { benGraham, toDType } from '../../src/finish.js';
 
 describe('float16', () => {
   it('converts known values exactly', () => {
