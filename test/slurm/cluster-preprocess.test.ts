@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
 import { waitForJobs } from '../../slurm/wait.js';
 import { BIN, parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { bigFixture, untilWorking } from './helpers/big-fixture.js';
 import { expectSameRecords } from './helpers/datasets.js';
 import { HAS_SBATCH, SKIP_REASON } from './helpers/slurm.js';
 
@@ -21,36 +22,6 @@ let images: string, labels: string, single: string;
 async function ok(r: CliResult): Promise<CliResult> {
   expect(r.code, `exit ${r.code}\n${r.stdout}\n${r.stderr}`).toBe(0);
   return r;
-}
-
-/**
- * 400 images (320x240) and their single-process dataset at 299 px with Ben Graham: enough work
- * per task (200 images, 1 thread) to catch a task running. Built once, shared by (b) and (e).
- */
-let big: Promise<{ common: string[]; reference: string }> | undefined;
-function bigFixture(): Promise<{ common: string[]; reference: string }> {
-  big ??= (async () => {
-    const fx = join(tmp.dir, 'fx-big');
-    await ok(await runCli(['fixtures', '--out', fx, '--count', '400', '--seed', '12', '--size', '320x240']));
-    const common = ['--format', 'raw', '--normalize', 'ben-graham', '--images', join(fx, 'train'), '--labels', join(fx, 'trainLabels.csv')];
-    const reference = join(tmp.dir, 'single-big');
-    await ok(await runCli(['preprocess', ...common, '--out', reference, '--threads', '2']));
-    await ok(await runCli(['index', reference]));
-    return { common, reference };
-  })();
-  return big;
-}
-
-/** Wait until array task `victim` has started on its images (its log says so), not just launched. */
-async function untilWorking(victim: string, log: string, shard: string): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    if (new RegExp(`shard ${shard}: \\d+ images on`).test(text)) return;
-    expect(text, `task ${victim} ended before it could be interrupted`).not.toContain('retina: exit status');
-    expect(Date.now(), `task ${victim} did not start within 300 s`).toBeLessThan(deadline);
-    await sleep(100);
-  }
 }
 
 /** Run a printed shell command line exactly, with `retina` meaning this checkout's CLI. */
@@ -104,7 +75,7 @@ describe.skipIf(!HAS_SBATCH)(`real Slurm: retina slurm preprocess${SKIP_REASON}`
   });
 
   it('(b) a task cancelled mid-way leaves its shard missing; the command retina index prints resubmits it and completes the dataset', async () => {
-    const { common, reference } = await bigFixture();
+    const { common, reference } = await bigFixture(tmp.dir);
     const out = join(tmp.dir, 'cancelled');
     const sub = parseJson<{ arrayJobId: string; indexJobId: string }>(await ok(await runCli(['slurm', 'preprocess', '--tasks', '2', ...common, '--out', out, ...SLURM, '--submit', '--json'])));
     const victim = `${sub.arrayJobId}_1`;
@@ -139,45 +110,4 @@ describe.skipIf(!HAS_SBATCH)(`real Slurm: retina slurm preprocess${SKIP_REASON}`
     expect(await expectSameRecords(out, reference)).toBe(400);
   });
 
-  it('(e) requeue-safe: a task requeued mid-way reruns, --wait follows it, and the dataset is still equal to a single run', async () => {
-    const { common, reference } = await bigFixture();
-    const out = join(tmp.dir, 'requeued');
-    const child = spawn(process.execPath, [BIN, 'slurm', 'preprocess', '--tasks', '2', ...common, '--out', out, ...SLURM, '--submit', ...WAIT, '--json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 120_000;
-    let arrayJobId: string | undefined;
-    while (arrayJobId === undefined) {
-      arrayJobId = /submitted array job (\d+)/.exec(stderr)?.[1];
-      expect(Date.now(), stderr).toBeLessThan(deadline);
-      await sleep(100);
-    }
-    const victim = `${arrayJobId}_1`;
-    const victimLog = join(out, 'logs', `${victim}.out`);
-    await untilWorking(victim, victimLog, '1/2');
-    await ok(await runSlurmTool('scontrol', ['requeue', victim]) as CliResult);
-    // Slurm holds a requeued job back for about two minutes (BeginTime); once it is back in the
-    // queue, let it start now.
-    for (const until = Date.now() + 120_000; ;) {
-      const q = await runSlurmTool('squeue', ['-h', '-r', '-t', 'all', '-j', arrayJobId, '-o', '%i|%T|%r']);
-      const row = q.stdout.split('\n').find((l) => l.startsWith(`${victim}|`)) ?? '';
-      if (row.endsWith('|BeginTime')) {
-        await ok(await runSlurmTool('scontrol', ['update', `JobId=${victim}`, 'StartTime=now']) as CliResult);
-        break;
-      }
-      if (/\|(RUNNING|COMPLETED)\|/.test(row) && !/COMPLETING/.test(row)) break; // not held back
-      expect(Date.now(), `requeued task stuck: ${row}`).toBeLessThan(until);
-      await sleep(200);
-    }
-    expect(await exited, stderr).toBe(0);
-    const body = JSON.parse(stdout) as { outcomes: { id: string; state: string }[] };
-    expect(body.outcomes.map((o) => o.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
-    const log = readFileSync(victimLog, 'utf8');
-    expect(log).toContain('(restart 0)');
-    expect(log).toContain('(restart 1)'); // --open-mode=append kept the first attempt's lines
-    expect(log).toContain('retina: exit status 0');
-    expect(await expectSameRecords(out, reference)).toBe(400);
-  });
 });
