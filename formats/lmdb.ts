@@ -10,58 +10,38 @@ import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type
 /**
  * `lmdb`: one LMDB environment per shard (`data.mdb`), written by the one process that owns the
  * shard. Keys are record numbers (uint32), values the raw tensor bytes (`encoding: 'binary'`, no
- * compression), so any LMDB binding can read them. Writes go in fixed-size transactions (see
- * BATCH_BYTES), so the same records give the same bytes. `records.json` holds ids, labels, splits and the
- * xxh64 of each value. Reads use `getBinaryFast` (a buffer valid only until the next read), check
+ * compression), so any LMDB binding can read them. One synchronous transaction per record (see
+ * LmdbWriter), so the same records give the same bytes. `records.json` holds ids, labels, splits
+ * and the xxh64 of each value. Reads use `getBinaryFast` (a buffer valid only until the next read), check
  * the checksum and copy the bytes out before anything else touches the database.
  */
 
 export const LMDB_DATA_FILE = 'data.mdb';
 
 /**
- * Records are committed in transactions of a fixed number of bytes (so a fixed number of records):
- * the transaction boundaries, hence LMDB's page layout and txn ids, depend only on the records,
- * and the same records give a byte-identical data.mdb whatever the timing of the caller (lmdb-js'
- * own batching of async puts follows event-loop turns, which made files differ run to run).
+ * Each record is one synchronous write transaction (`putSync` outside a transaction), with the
+ * environment opened `noSync` and data.mdb fsynced once before the shard is renamed. Measured
+ * here on 268 KB records: about 8,000 puts/s, against about 1,800/s for un-awaited async puts
+ * and 1,200-4,300/s for copied values committed in 32 MiB transactions. It also makes the file
+ * deterministic: transaction boundaries depend only on the records, whereas lmdb-js batches async
+ * puts by event-loop turn, which made data.mdb differ run to run with the caller's timing. LMDB
+ * copies the value during the put, so the caller may reuse its buffer at once.
  */
-const BATCH_BYTES = 32 << 20;
-
 const LOCK_SUFFIX = '-lock';
 
 class LmdbWriter implements ShardWriter {
-  private pending: [number, Buffer][] = [];
-  private pendingBytes = 0;
-
   constructor(private readonly staging: ShardStaging, private readonly db: RootDatabase<Buffer, number>) {}
 
   async append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     this.staging.admit(meta, tensor);
     const n = this.staging.table.count;
-    // The caller may reuse `tensor` once we return: keep a copy until the batch commits.
-    const value = Buffer.from(tensor);
-    this.pending.push([n, value]);
-    this.pendingBytes += value.length;
+    const value = Buffer.from(tensor.buffer, tensor.byteOffset, tensor.byteLength); // a view, no copy
+    this.db.putSync(n, value);
     this.staging.table.add({ id: meta.id, label: meta.label, split: meta.split, checksum: xxh64Of(value) });
-    if (this.pendingBytes >= BATCH_BYTES) this.commitBatch();
-  }
-
-  /**
-   * One write transaction for the pending records, none awaited one by one. The environment runs
-   * with `noSync`: durability comes from one fsync of data.mdb before the shard is renamed.
-   */
-  private commitBatch(): void {
-    const batch = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (batch.length === 0) return;
-    this.db.transactionSync(() => {
-      for (const [k, v] of batch) this.db.putSync(k, v);
-    });
   }
 
   async close(): Promise<ShardManifest> {
     this.staging.assertOpen();
-    this.commitBatch();
     await this.db.close();
     const data = await openFile(join(this.staging.tmpDir, LMDB_DATA_FILE), 'r+');
     try {
@@ -75,7 +55,6 @@ class LmdbWriter implements ShardWriter {
   }
 
   async abort(): Promise<void> {
-    this.pending = [];
     await this.db.close().catch(() => undefined);
     await this.staging.abort();
   }

@@ -71,6 +71,16 @@ describe('dataset', () => {
     expect((await rejection(indexDataset(dir))).message).toMatch(/shard 1 of 2 has spec/);
   });
 
+  it('index removes a stale manifest.json when a shard has gone missing since', async () => {
+    await writeShard(dir, 'raw', spec, 0, 2, 2);
+    await writeShard(dir, 'raw', spec, 1, 2, 2);
+    expect((await indexDataset(dir)).complete).toBe(true);
+    await rm(shardPath(dir, 1, 2), { recursive: true });
+    expect((await rejection(openDataset(dir))).code).toBe('INCOMPLETE');
+    expect(await indexDataset(dir)).toMatchObject({ complete: false, missingShards: [1] });
+    expect(existsSync(join(dir, 'manifest.json'))).toBe(false);
+  });
+
   it('detects a shard rewritten after manifest.json', async () => {
     await writeShard(dir, 'raw', spec, 0, 1, 2);
     await indexDataset(dir);

@@ -38,14 +38,16 @@ export function dataFile(m: ShardManifest): string {
 
 /**
  * Flip one byte inside the tensor of the record written with `seed`, found by searching the shard's
- * data file for its (random, unique) leading bytes: works for every format that stores tensors whole.
+ * data file for its (random, unique) leading bytes: works for every format that stores tensors
+ * whole. Every copy is flipped: LMDB keeps stale copies of small values in freed pages.
  */
 export async function flipInRecord(shardDir: string, m: ShardManifest, spec: TensorSpec, seed: number): Promise<void> {
   const path = join(shardDir, dataFile(m));
   const bytes = await readFile(path);
   const tensor = tensorBytes(spec, seed);
-  const at = bytes.indexOf(Buffer.from(tensor.subarray(0, Math.min(32, tensor.length))));
+  const needle = Buffer.from(tensor.subarray(0, Math.min(32, tensor.length)));
+  let at = bytes.indexOf(needle);
   if (at < 0) throw new Error(`record bytes not found in ${path}`);
-  bytes[at + Math.floor(tensor.length / 2)]! ^= 0x10;
+  for (; at >= 0; at = bytes.indexOf(needle, at + 1)) bytes[at + Math.floor(tensor.length / 2)]! ^= 0x10;
   await writeFile(path, bytes);
 }
