@@ -3,7 +3,7 @@
  * thread (batch 1/8/32, BN folded and not), then every usable core as worker threads (one tfjs
  * instance each, the feature cache's path), over random input.
  *
- *   npx tsx bench/train-forward.ts [--backend wasm] [--images 32] [--threads N]
+ *   npm run build && npx tsx bench/train-forward.ts [--backend wasm] [--images 32] [--threads N]
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
@@ -50,7 +50,9 @@ if (!values.worker && process.argv[1] && fileURLToPath(import.meta.url) === proc
     }
   }
   const threads = usableCpus(values.threads === undefined ? undefined : Number(values.threads)).cpus;
-  const pool = new Piscina({ filename: new URL(import.meta.url).href, minThreads: threads, maxThreads: threads, execArgv: process.execArgv, argv: ['--worker'] });
+  // Workers cannot load TypeScript: use the compiled copy of this file (npm run build).
+  const self = import.meta.url.endsWith('.ts') ? new URL('../dist/bench/train-forward.js', import.meta.url) : new URL(import.meta.url);
+  const pool = new Piscina({ filename: self.href, minThreads: threads, maxThreads: threads, argv: ['--worker'] });
   const t0 = performance.now();
   const per = await Promise.all(Array.from({ length: threads }, () => pool.run({ backend: backend.name, n }) as Promise<number>));
   const wall = (performance.now() - t0) / 1000;

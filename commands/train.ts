@@ -40,15 +40,25 @@ export default class Train extends RetinaCommand<TrainResult> {
 
   public async run(): Promise<TrainResult> {
     const { flags } = await this.parse(Train);
-    return train({
-      source: flags.source, data: flags.data, images: flags.images, labels: flags.labels,
-      model: flags.model, weights: flags.weights, fineTune: flags['fine-tune'],
-      epochs: flags.epochs, batchSize: flags['batch-size'], microBatch: flags['micro-batch'], lr: flags.lr, seed: flags.seed,
-      backend: flags.backend, out: flags.out, force: flags.force,
-      cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'], threads: flags.threads,
-      imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
-      valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
-      logger: this.logger, progress: Boolean(process.stderr.isTTY) && !this.jsonEnabled(),
-    });
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.logger.warn(`${signal}: stopping at the next batch`);
+      controller.abort(signal);
+    };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      return await train({
+        source: flags.source, data: flags.data, images: flags.images, labels: flags.labels,
+        model: flags.model, weights: flags.weights, fineTune: flags['fine-tune'],
+        epochs: flags.epochs, batchSize: flags['batch-size'], microBatch: flags['micro-batch'], lr: flags.lr, seed: flags.seed,
+        backend: flags.backend, out: flags.out, force: flags.force,
+        cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'], threads: flags.threads,
+        imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
+        valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
+        logger: this.logger, progress: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), signal: controller.signal,
+      });
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
   }
 }

@@ -26,7 +26,7 @@ export interface FeatureCacheReport {
  */
 export async function cachedFeatures(o: {
   source: SampleSource; backbone: Backbone; spec: BackboneSpec; backend: SelectedBackend; threads: number;
-  cacheDir: string | undefined; log: Logger; bar: ProgressBar;
+  cacheDir: string | undefined; log: Logger; bar: ProgressBar; signal?: AbortSignal | undefined;
 }): Promise<{ features: Float32Array; report: FeatureCacheReport }> {
   const t0 = performance.now();
   const key = featureCacheKey(await o.source.identity(), o.backbone.identity);
@@ -45,10 +45,12 @@ export async function cachedFeatures(o: {
   const features = parallel
     ? await computeFeaturesInWorkers({
       source: o.source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.backend.name,
-      indices: all, dim, threads, onProgress: (d, t) => o.bar.update(d, t, 'features'),
+      indices: all, dim, threads, onProgress: (d, t) => o.bar.update(d, t, 'features'), signal: o.signal,
     })
     : await computeFeatures(o.backbone.model, o.source, all);
   o.bar.clear();
+  // Features of an interrupted extraction are incomplete: never cache them.
+  if (o.signal?.aborted) return { features, report: { dir, key, hit: false, seconds: 0, threads, records: o.source.count, dim } };
   const seconds = (performance.now() - t0) / 1000;
   await saveFeatureCache(dir, features, {
     kind: 'retina-features', version: 1, key, count: o.source.count, dim,

@@ -59,6 +59,8 @@ export async function computeFeaturesInWorkers(opts: {
   dim: number;
   threads: number;
   onProgress?: (done: number, total: number) => void;
+  /** Stop handing out chunks once aborted (chunks in flight finish); the result is then partial. */
+  signal?: AbortSignal | undefined;
 }): Promise<Float32Array> {
   const pool = new Piscina({ filename: featureWorkerFile(), minThreads: opts.threads, maxThreads: opts.threads, idleTimeout: 1000 });
   const out = new Float32Array(opts.indices.length * opts.dim);
@@ -67,6 +69,7 @@ export async function computeFeaturesInWorkers(opts: {
   let done = 0;
   try {
     await mapLimit(chunks, opts.threads * 2, async (start) => {
+      if (opts.signal?.aborted) return;
       const indices = opts.indices.slice(start, start + FEATURE_CHUNK);
       const task: FeatureTask = { source: opts.source, backbone: opts.backbone, backend: opts.backend, indices };
       const result: unknown = await pool.run(task);

@@ -52,6 +52,8 @@ class DatasetSource implements SampleSource {
       dtype: 'uint8',
     };
   }
+  /** The dataset's storage format (from its manifest). */
+  get format() { return this.reader.manifest.format; }
   get count() { return this.reader.count; }
   meta(i: number) { return this.reader.meta(i); }
   indicesOf(split: Split) { return this.reader.indicesOf(split); }
@@ -142,8 +144,9 @@ export function checkSourceName(source: string): void {
 
 /** Resolve a dataset folder and check it holds the format asked for. */
 export async function openDatasetSource(dir: string, expectedFormat?: string): Promise<SampleSource> {
-  const source = await openSource({ kind: 'dataset', dir: resolve(dir) });
-  const format = (source as DatasetSource)['reader'].manifest.format;
+  const descriptor: SourceDescriptor = { kind: 'dataset', dir: resolve(dir) };
+  const source = new DatasetSource(descriptor, await openDataset(descriptor.dir));
+  const format = source.format;
   if (expectedFormat !== undefined && format !== expectedFormat) {
     await source.close();
     throw new RetinaError('BAD_ARGUMENT', `The dataset at ${dir} is in format "${format}", not "${expectedFormat}"`, {

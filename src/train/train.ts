@@ -10,8 +10,9 @@ import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/registry.js';
 import { fileModelHandler } from './model-io.js';
-import { progressBar, type ProgressBar } from './progress.js';
-import { checkSourceName, type SampleSource } from './sources.js';
+import { progressBar } from './progress.js';
+import { predictSplit } from './val-predictions.js';
+import { checkSourceName } from './sources.js';
 import { lossOf, trainStep, variablesOf } from './step.js';
 import { openTrainingSource, checkRecords, type SourceOptions } from './source-options.js';
 import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
@@ -42,6 +43,8 @@ export interface TrainOptions extends SourceOptions {
   logger?: Logger;
   /** Draw a progress bar on stderr (a terminal). */
   progress?: boolean;
+  /** Stop (SIGINT/SIGTERM) at the next batch: throws ABORTED; no model or summary is written. */
+  signal?: AbortSignal;
 }
 
 /** One epoch's figures (the `--json` contract's `epochs[]`). */
@@ -80,6 +83,13 @@ export interface TrainResult {
   timing: { setupSeconds: number; featureSeconds: number; epochSeconds: number; totalSeconds: number };
 }
 
+function checkAborted(signal: AbortSignal | undefined, out: string, epoch: number): void {
+  if (!signal?.aborted) return;
+  throw new RetinaError('ABORTED', `Training stopped (${String(signal.reason ?? 'aborted')}) during epoch ${epoch}`, {
+    location: { file: out }, hint: `${out}/metrics.jsonl holds the finished epochs; no model was saved. Run again to train.`,
+  });
+}
+
 function checkPositiveInt(flag: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw badArgument(flag, 'a positive integer', v);
 }
@@ -109,6 +119,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkSourceName(opts.source);
 
   const source = await openTrainingSource(opts, model);
+  // Weights live in the backend's memory, not the JS heap, and in-process callers (the bench) train
+  // many times: dispose what was built. A layer's weights go when every symbolic call of it is
+  // disposed: the backbone's layers are called once, the head's Dense twice (head model and full).
+  const disposers: (() => void)[] = [];
   try {
     const { trainIdx, valIdx } = checkRecords(source);
     const selected = await selectBackend(opts.backend ?? 'auto');
@@ -118,6 +132,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ...(opts.weights !== undefined ? { weights: resolve(opts.weights) } : {}),
     };
     const backbone = await buildBackbone(spec);
+    disposers.push(() => backbone.model.dispose());
     if (backbone.inputShape.join('x') !== source.spec.shape.join('x')) {
       throw new RetinaError('BAD_INPUT', `The model takes ${backbone.inputShape.join('x')} images but the data holds ${source.spec.shape.join('x')}`, {
         hint: 'Preprocess at the model\'s size (retina preprocess --size), or pick a model that fits.',
@@ -125,6 +140,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     const head = buildHead(backbone.featureDim, seed);
     const full = assemble(backbone.model, head);
+    disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
     const out = resolve(opts.out ?? join('runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${model}-${opts.source}`));
     await prepareRunDir(out, opts.force ?? false);
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
@@ -138,14 +154,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const tFeat = performance.now();
     if (useCache) {
       const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar });
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal });
       features = r.features;
       cacheReport = r.report;
     }
+    checkAborted(opts.signal, out, 0);
     const featureSeconds = (performance.now() - tFeat) / 1000;
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
 
     const optimizer = tf.train.adam(lr);
+    disposers.push(() => optimizer.dispose());
     const vars = fineTune ? variablesOf(full) : variablesOf(head.model);
     const rng = createRng(hashString(`shuffle:${seed}`));
     const [h, w, c] = source.spec.shape as [number, number, number];
@@ -167,8 +185,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const order = shuffleInPlace([...trainIdx], rng.fork(epoch));
       const label = `epoch ${epoch}/${epochs}`;
       const consume = async (x: tf.Tensor, labels: Int32Array) => {
+        if (opts.signal?.aborted) { tf.dispose(x); bar.clear(); checkAborted(opts.signal, out, epoch); }
         const tc = performance.now();
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
+        const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES));
         const loss = step(x, y);
         lossSum += (await loss.data())[0]! * labels.length;
         seen += labels.length;
@@ -219,7 +238,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await appendFile(join(out, 'metrics.jsonl'), JSON.stringify(report) + '\n');
       log.info(`${label}: loss ${report.trainLoss.toFixed(4)}, val loss ${report.valLoss.toFixed(4)}, accuracy ${report.valAccuracy.toFixed(3)}, kappa ${report.valKappa.toFixed(3)} | ${seconds.toFixed(1)} s (data wait ${report.dataWaitSeconds.toFixed(1)} s, compute ${report.computeSeconds.toFixed(1)} s), ${report.imagesPerSecond.toFixed(1)} images/s`);
     }
-    optimizer.dispose();
 
     full.setUserDefinedMetadata({
       retina: {
@@ -244,9 +262,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await writeFile(join(out, 'summary.json.tmp'), JSON.stringify({ ...result, options }, null, 2));
     await rename(join(out, 'summary.json.tmp'), join(out, 'summary.json'));
     log.info(`train: done in ${result.timing.totalSeconds.toFixed(1)} s (features ${featureSeconds.toFixed(1)} s, epochs ${epochSeconds.toFixed(1)} s); model in ${join(out, 'model')}`);
-    full.dispose();
     return result;
   } finally {
+    for (const dispose of disposers) dispose();
     await source.close();
   }
 }
@@ -260,40 +278,3 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
   }
   await mkdir(out, { recursive: true });
 }
-
-/** Validation probabilities: the head over cached features, or the full model over batches. */
-async function predictSplit(o: {
-  source: SampleSource; valIdx: number[]; features: Float32Array | undefined; dim: number;
-  head: tf.LayersModel; full: tf.LayersModel; shape: [number, number, number]; batchSize: number;
-}): Promise<{ probs: Float32Array; waitMs: number; computeMs: number }> {
-  const probs = new Float32Array(o.valIdx.length * NUM_CLASSES);
-  let waitMs = 0, computeMs = 0;
-  if (o.features) {
-    const tc = performance.now();
-    const fx = new Float32Array(o.valIdx.length * o.dim);
-    o.valIdx.forEach((r, i) => fx.set(o.features!.subarray(r * o.dim, (r + 1) * o.dim), i * o.dim));
-    const p = tf.tidy(() => o.head.predict(tf.tensor2d(fx, [o.valIdx.length, o.dim])) as tf.Tensor);
-    probs.set(await p.data() as Float32Array);
-    p.dispose();
-    computeMs += performance.now() - tc;
-    return { probs, waitMs, computeMs };
-  }
-  const it = batches(o.source, o.valIdx, o.batchSize);
-  let at = 0;
-  for (;;) {
-    const tw = performance.now();
-    const next = await it.next();
-    waitMs += performance.now() - tw;
-    if (next.done) break;
-    const tc = performance.now();
-    const b = next.value;
-    const p = tf.tidy(() => o.full.predict(tf.tensor4d(b.x, [b.size, ...o.shape]), { batchSize: 8 }) as tf.Tensor);
-    probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
-    at += b.size;
-    p.dispose();
-    computeMs += performance.now() - tc;
-  }
-  return { probs, waitMs, computeMs };
-}
-
-export type { ProgressBar };

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { createLogger } from '../../src/log.js';
 import { join } from 'node:path';
 import { train, type TrainOptions } from '../../src/train/train.js';
 import { evaluate } from '../../src/train/evaluate.js';
@@ -29,7 +32,9 @@ describe('training from a dataset and from images', () => {
     const again = await train({ ...base, out: join(dir, 'cached2') });
     expect(again.featureCache?.hit).toBe(true);
     expect(again.final).toEqual(cached.final);
+    const tensorsBefore = tf.memory().numTensors;
     const full = await train({ ...base, cacheFeatures: false, out: join(dir, 'full') });
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // nothing leaks across in-process runs
     expect(full.featureCache).toBeNull();
     for (let e = 0; e < 2; e++) {
       expect(full.epochs[e]!.trainLoss).toBeCloseTo(cached.epochs[e]!.trainLoss, 4);
@@ -54,13 +59,27 @@ describe('training from a dataset and from images', () => {
   }, 300_000);
 
   it('fine-tunes on wasm (retina\'s Conv2DBackpropFilter) and the model evaluates like training said', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const r = await train({ ...base, fineTune: true, epochs: 1, out: join(dir, 'ft') });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(r.fineTune).toBe(true);
     expect(Number.isFinite(r.epochs[0]!.trainLoss)).toBe(true);
     const ev = await evaluate({ model: join(dir, 'ft'), data: raw, backend: 'wasm' });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(ev.kappa).toBeCloseTo(r.final.valKappa, 6);
     expect(ev.loss).toBeCloseTo(r.final.valLoss, 4);
   }, 300_000);
+
+  it('stops at the next batch when aborted (SIGINT), keeping finished epochs and writing no model', async () => {
+    const controller = new AbortController();
+    const logger = createLogger('info', (line) => { if (line.startsWith('epoch 1/')) controller.abort('SIGINT'); });
+    const out = join(dir, 'aborted');
+    await expect(train({ ...base, cacheFeatures: false, epochs: 3, out, logger, signal: controller.signal }))
+      .rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/SIGINT.*epoch 2/) });
+    expect((await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(existsSync(join(out, 'model'))).toBe(false);
+  }, 120_000);
 
   it('rejects data the model cannot take, with clear errors', async () => {
     await expect(train({ ...base, model: 'inception-v3', out: join(dir, 'e1') })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/299x299x3.*32x32x3/) });

@@ -3,10 +3,11 @@ import type { UnitMode } from './inception-v3.js';
 import { BN_EPSILON, unitNames } from './inception-v3.js';
 
 /**
- * A small, fast CNN for tests and quick runs: four 3x3 convolution units (16-32-64-64 filters,
- * three with stride 2; conv + batch norm + ReLU, built like InceptionV3's units so the same
- * `foldBatchNorm` folds them), then global average and max pooling side by side (max pooling lets
- * a few small lesions count) → 128 features. Accepts any input of at least 16x16.
+ * A small, fast CNN for tests and quick runs: four 3x3 convolution units (8-16-32-32 filters,
+ * the first at full resolution so that one- or two-pixel lesions survive, the others with stride
+ * 2; conv + batch norm + ReLU, built like InceptionV3's units so the same `foldBatchNorm` folds
+ * them), then global average pooling (lesion density) and max pooling (the strongest lesion) side
+ * by side → 64 features. Accepts any input of at least 16x16.
  */
 export function buildSmallCnn(opts: { inputShape: [number, number, number]; seed: number; mode: UnitMode; name?: string }): tf.LayersModel {
   const input = tf.input({ shape: opts.inputShape, name: 'image' });

@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs';
+import { batches } from './loader.js';
+import { NUM_CLASSES } from './models/registry.js';
+import type { SampleSource } from './sources.js';
+
+/** Validation probabilities: the head over cached features, or the full model over batches. */
+export async function predictSplit(o: {
+  source: SampleSource; valIdx: number[]; features: Float32Array | undefined; dim: number;
+  head: tf.LayersModel; full: tf.LayersModel; shape: [number, number, number]; batchSize: number;
+}): Promise<{ probs: Float32Array; waitMs: number; computeMs: number }> {
+  const probs = new Float32Array(o.valIdx.length * NUM_CLASSES);
+  let waitMs = 0, computeMs = 0;
+  if (o.features) {
+    const tc = performance.now();
+    const fx = new Float32Array(o.valIdx.length * o.dim);
+    o.valIdx.forEach((r, i) => fx.set(o.features!.subarray(r * o.dim, (r + 1) * o.dim), i * o.dim));
+    const p = tf.tidy(() => o.head.predict(tf.tensor2d(fx, [o.valIdx.length, o.dim])) as tf.Tensor);
+    probs.set(await p.data() as Float32Array);
+    p.dispose();
+    computeMs += performance.now() - tc;
+    return { probs, waitMs, computeMs };
+  }
+  const it = batches(o.source, o.valIdx, o.batchSize);
+  let at = 0;
+  for (;;) {
+    const tw = performance.now();
+    const next = await it.next();
+    waitMs += performance.now() - tw;
+    if (next.done) break;
+    const tc = performance.now();
+    const b = next.value;
+    const p = tf.tidy(() => o.full.predict(tf.tensor4d(b.x, [b.size, ...o.shape]), { batchSize: 8 }) as tf.Tensor);
+    probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
+    at += b.size;
+    p.dispose();
+    computeMs += performance.now() - tc;
+  }
+  return { probs, waitMs, computeMs };
+}
