@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { xxh64Of } from '../src/checksum.js';
 import type { RecordTable } from './record-table.js';
-import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { SyncShardReader } from './sync-reader.js';
+import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
 import { ShardStaging } from './shard-staging.js';
-import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+import { type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
 
 /**
  * `lmdb`: one LMDB environment per shard (`data.mdb`), written by the one process that owns the
@@ -60,35 +61,14 @@ class LmdbWriter implements ShardWriter {
   }
 }
 
-class LmdbReader implements ShardReader {
-  readonly count: number;
-  private readonly recordBytes: number;
+class LmdbReader extends SyncShardReader {
   private open = true;
 
-  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, private readonly db: RootDatabase<Buffer, number>) {
-    this.count = table.count;
-    this.recordBytes = byteLength(manifest.spec);
+  constructor(manifest: ShardManifest, table: RecordTable, private readonly db: RootDatabase<Buffer, number>) {
+    super(manifest, table);
   }
 
-  meta(index: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    return this.table.meta(index);
-  }
-
-  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
-  async get(index: number): Promise<TensorRecord> {
-    const tensor = new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, tensor, 0);
-    return { ...meta, tensor };
-  }
-
-  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
-    return this.readIntoSync(index, target, offset);
-  }
-
-  private readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    checkTarget(target, offset, this.recordBytes);
+  protected readRecord(index: number, target: Uint8Array, offset: number): RecordMeta {
     const meta = this.table.meta(index);
     if (!this.open) throw corruptRecord(this.manifest, index, meta.id, 'the reader is closed');
     let value: Buffer | undefined;

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { xxh64Of } from '../src/checksum.js';
 import type { RecordTable } from './record-table.js';
-import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { SyncShardReader } from './sync-reader.js';
+import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
 import { ShardStaging, writeAll } from './shard-staging.js';
 import { typedArrayOf } from './typed.js';
-import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+import { type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
 
 /**
  * `msgpack`: one MessagePack map per record, `{id, label, split, dtype, shape, tensor}`. A uint8
@@ -72,41 +73,20 @@ function pick(m: RecordMeta): RecordMeta {
   return { id: m.id, label: m.label, split: m.split };
 }
 
-class MsgpackReader implements ShardReader {
-  readonly count: number;
-  private readonly recordBytes: number;
+class MsgpackReader extends SyncShardReader {
   private fd: number | undefined;
   /** Reused for the encoded bytes of one record; sized to the largest record. */
   private readonly encoded: Uint8Array;
 
-  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number) {
-    this.count = table.count;
-    this.recordBytes = byteLength(manifest.spec);
+  constructor(manifest: ShardManifest, table: RecordTable, fd: number) {
+    super(manifest, table);
     this.fd = fd;
     let max = 0;
     for (let i = 0; i < table.count; i++) max = Math.max(max, table.lengths[i]!);
     this.encoded = new Uint8Array(max);
   }
 
-  meta(index: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    return this.table.meta(index);
-  }
-
-  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
-  async get(index: number): Promise<TensorRecord> {
-    const tensor = new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, tensor, 0);
-    return { ...meta, tensor };
-  }
-
-  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
-    return this.readIntoSync(index, target, offset);
-  }
-
-  private readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    checkTarget(target, offset, this.recordBytes);
+  protected readRecord(index: number, target: Uint8Array, offset: number): RecordMeta {
     const meta = this.table.meta(index);
     if (this.fd === undefined) throw corruptRecord(this.manifest, index, meta.id, 'the reader is closed');
     const length = this.table.lengths[index]!;

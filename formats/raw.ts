@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { xxh64Of } from '../src/checksum.js';
 import { npyHeader, npyHeaderLength, npyHeaderMatches } from './npy.js';
 import type { RecordTable } from './record-table.js';
-import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from './shard-files.js';
+import { SyncShardReader } from './sync-reader.js';
+import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
 import { ShardStaging, writeAll } from './shard-staging.js';
-import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
 
 /**
  * `raw`: fixed-size records packed back to back in `data.npy`, a valid NumPy file of shape
@@ -61,40 +62,15 @@ class RawWriter implements ShardWriter {
   }
 }
 
-class RawReader implements ShardReader {
-  readonly count: number;
-  private readonly recordBytes: number;
+class RawReader extends SyncShardReader {
   private fd: number | undefined;
 
-  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, fd: number, private readonly dataOffset: number) {
-    this.count = table.count;
-    this.recordBytes = byteLength(manifest.spec);
+  constructor(manifest: ShardManifest, table: RecordTable, fd: number, private readonly dataOffset: number) {
+    super(manifest, table);
     this.fd = fd;
   }
 
-  meta(index: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    return this.table.meta(index);
-  }
-
-  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
-  async get(index: number): Promise<TensorRecord> {
-    const tensor = new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, tensor, 0);
-    return { ...meta, tensor };
-  }
-
-  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
-    return this.readIntoSync(index, target, offset);
-  }
-
-  /**
-   * One positioned read into the caller's buffer, then the checksum. Synchronous on purpose: for
-   * page-cached data a pread costs microseconds, far less than a thread-pool round trip.
-   */
-  readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    checkTarget(target, offset, this.recordBytes);
+  protected readRecord(index: number, target: Uint8Array, offset: number): RecordMeta {
     if (this.fd === undefined) throw corruptRecord(this.manifest, index, this.table.meta(index).id, 'the reader is closed');
     const n = this.recordBytes;
     let done = 0;

@@ -3,9 +3,10 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxh64Of } from '../src/checksum.js';
 import type { RecordTable } from './record-table.js';
-import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable, readVerifiedFile } from './shard-files.js';
+import { SyncShardReader } from './sync-reader.js';
+import { checkFileSizes, corruptRecord, openRecordTable, readVerifiedFile } from './shard-files.js';
 import { ShardStaging, writeAll } from './shard-staging.js';
-import { byteLength, type DType, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type TensorRecord, type WriterOptions } from './types.js';
+import { byteLength, type DType, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
 
 /**
  * `tfjs`: the TensorFlow.js weights layout. `weights_manifest.json` holds
@@ -120,33 +121,14 @@ function parsePaths(v: unknown, manifest: ShardManifest, where: string): string[
   return paths as string[];
 }
 
-class TfjsReader implements ShardReader {
-  readonly count: number;
-  private readonly recordBytes: number;
+class TfjsReader extends SyncShardReader {
   /** One descriptor per data file, opened on first use and kept open. */
   private readonly fds: number[];
   private closed = false;
 
-  constructor(readonly manifest: ShardManifest, private readonly table: RecordTable, private readonly dir: string, private readonly paths: string[]) {
-    this.count = table.count;
-    this.recordBytes = byteLength(manifest.spec);
+  constructor(manifest: ShardManifest, table: RecordTable, private readonly dir: string, private readonly paths: string[]) {
+    super(manifest, table);
     this.fds = paths.map(() => -1);
-  }
-
-  meta(index: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    return this.table.meta(index);
-  }
-
-  /** Returns an owned copy (safe under `Promise.all`); `readInto` is the allocation-free path. */
-  async get(index: number): Promise<TensorRecord> {
-    const tensor = new Uint8Array(this.recordBytes);
-    const meta = this.readIntoSync(index, tensor, 0);
-    return { ...meta, tensor };
-  }
-
-  async readInto(index: number, target: Uint8Array, offset: number): Promise<RecordMeta> {
-    return this.readIntoSync(index, target, offset);
   }
 
   private fdOf(file: number, index: number, id: string): number {
@@ -158,9 +140,7 @@ class TfjsReader implements ShardReader {
     return opened;
   }
 
-  private readIntoSync(index: number, target: Uint8Array, offset: number): RecordMeta {
-    checkIndex(index, this.count, `shard ${this.manifest.index}`);
-    checkTarget(target, offset, this.recordBytes);
+  protected readRecord(index: number, target: Uint8Array, offset: number): RecordMeta {
     const meta = this.table.meta(index);
     if (this.closed) throw corruptRecord(this.manifest, index, meta.id, 'the reader is closed');
     const fd = this.fdOf(this.table.files[index]!, index, meta.id);

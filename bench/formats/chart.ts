@@ -10,7 +10,6 @@ export function xml(text: string): string {
 const WIDTH = 980;
 const LEFT = 150; // room for source names
 const PLOT = 560; // bar area
-const ROW = 24;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 const COLORS = {
