@@ -32,7 +32,7 @@ export interface WebGpuOptions {
    * Sum/Mean over leading axes (batch-norm statistics) as batched matMuls. Off by default (env
    * RETINA_WEBGPU_FAST_REDUCE=1): on an H100 it did not shorten a training step, and on the device
    * one BN offset gradient differed from the stock kernels' by 3.5% relative L2 (a sum that nearly
-   * cancels, so both orders are inexact; see notes/BENCH-gpu.md).
+   * cancels, so both orders are inexact; see BENCHMARKS.md, "GPU").
    */
   fastReductions?: boolean;
   powerPreference?: 'high-performance' | 'low-power';
