@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -92,12 +92,7 @@ class MsgpackReader extends SyncShardReader {
     const length = this.table.lengths[index]!;
     const position = this.table.offsets[index]!;
     const buf = this.encoded.subarray(0, length);
-    let done = 0;
-    while (done < length) {
-      const got = readSync(this.fd, buf, done, length - done, position + done);
-      if (got === 0) throw corruptRecord(this.manifest, index, meta.id, `file ${MSGPACK_DATA_FILE} ends inside the record (truncated)`);
-      done += got;
-    }
+    this.preadRecord(this.fd, MSGPACK_DATA_FILE, index, buf, 0, length, position);
     if (xxh64Of(buf) !== this.table.checksums[index]) throw corruptRecord(this.manifest, index, meta.id, 'record bytes fail their xxh64 checksum');
     let decoded: unknown;
     try {

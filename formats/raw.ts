@@ -73,12 +73,7 @@ class RawReader extends SyncShardReader {
   protected readRecord(index: number, target: Uint8Array, offset: number): RecordMeta {
     if (this.fd === undefined) throw corruptRecord(this.manifest, index, this.table.meta(index).id, 'the reader is closed');
     const n = this.recordBytes;
-    let done = 0;
-    while (done < n) {
-      const got = readSync(this.fd, target, offset + done, n - done, this.dataOffset + index * n + done);
-      if (got === 0) throw corruptRecord(this.manifest, index, this.table.meta(index).id, `file ${RAW_DATA_FILE} ends inside the record (truncated)`);
-      done += got;
-    }
+    this.preadRecord(this.fd, RAW_DATA_FILE, index, target, offset, n, this.dataOffset + index * n);
     if (xxh64Of(target.subarray(offset, offset + n)) !== this.table.checksums[index]) {
       throw corruptRecord(this.manifest, index, this.table.meta(index).id, 'tensor bytes fail their xxh64 checksum');
     }

@@ -1,5 +1,6 @@
+import { readSync } from 'node:fs';
 import type { RecordTable } from './record-table.js';
-import { checkIndex, checkTarget } from './shard-files.js';
+import { checkIndex, checkTarget, corruptRecord } from './shard-files.js';
 import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type TensorRecord } from './types.js';
 
 /**
@@ -38,6 +39,19 @@ export abstract class SyncShardReader implements ShardReader {
     checkIndex(index, this.count, `shard ${this.manifest.index}`);
     checkTarget(target, offset, this.recordBytes);
     return this.readRecord(index, target, offset);
+  }
+
+  /**
+   * Positioned read of exactly `length` bytes of record `index` from `fd` into `target` at
+   * `offset` (a pread may return less than asked); end of file first means truncation.
+   */
+  protected preadRecord(fd: number, file: string, index: number, target: Uint8Array, offset: number, length: number, position: number): void {
+    let done = 0;
+    while (done < length) {
+      const got = readSync(fd, target, offset + done, length - done, position + done);
+      if (got === 0) throw corruptRecord(this.manifest, index, this.table.meta(index).id, `file ${file} ends inside the record (truncated)`);
+      done += got;
+    }
   }
 
   /** Read and verify record `index` (in range) into `target` (room checked). */

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxh64Of } from '../src/checksum.js';
@@ -146,12 +146,7 @@ class TfjsReader extends SyncShardReader {
     const fd = this.fdOf(this.table.files[index]!, index, meta.id);
     const n = this.recordBytes;
     const position = this.table.offsets[index]!;
-    let done = 0;
-    while (done < n) {
-      const got = readSync(fd, target, offset + done, n - done, position + done);
-      if (got === 0) throw corruptRecord(this.manifest, index, meta.id, `file ${this.paths[this.table.files[index]!]} ends inside the record (truncated)`);
-      done += got;
-    }
+    this.preadRecord(fd, this.paths[this.table.files[index]!]!, index, target, offset, n, position);
     if (xxh64Of(target.subarray(offset, offset + n)) !== this.table.checksums[index]) throw corruptRecord(this.manifest, index, meta.id, 'tensor bytes fail their xxh64 checksum');
     return meta;
   }
