@@ -101,14 +101,10 @@ export const lmdbFormat: TensorFormat = {
   description: 'One LMDB environment per shard: uint32 keys, raw tensor bytes as values.',
 
   async createWriter(opts: WriterOptions): Promise<ShardWriter> {
-    const staging = await ShardStaging.create('lmdb', opts);
-    try {
+    return ShardStaging.build('lmdb', opts, (staging) => {
       const db = open<Buffer, number>({ path: join(staging.tmpDir, LMDB_DATA_FILE), noSubdir: true, encoding: 'binary', keyEncoding: 'uint32', compression: false, noSync: true });
       return new LmdbWriter(staging, db);
-    } catch (err) {
-      await staging.abort();
-      throw err;
-    }
+    });
   },
 
   async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {

@@ -120,13 +120,7 @@ export const msgpackFormat: TensorFormat = {
   description: 'Length-prefixed MessagePack records (typed arrays preserved) with an offset index.',
 
   async createWriter(opts: WriterOptions): Promise<ShardWriter> {
-    const staging = await ShardStaging.create('msgpack', opts);
-    try {
-      return new MsgpackWriter(staging, await open(join(staging.tmpDir, MSGPACK_DATA_FILE), 'w'));
-    } catch (err) {
-      await staging.abort();
-      throw err;
-    }
+    return ShardStaging.build('msgpack', opts, async (staging) => new MsgpackWriter(staging, await open(join(staging.tmpDir, MSGPACK_DATA_FILE), 'w')));
   },
 
   async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {

@@ -92,15 +92,10 @@ export const rawFormat: TensorFormat = {
   description: 'Fixed-size records in a NumPy .npy file; one positioned read per record.',
 
   async createWriter(opts: WriterOptions): Promise<ShardWriter> {
-    const staging = await ShardStaging.create('raw', opts);
-    try {
+    return ShardStaging.build('raw', opts, async (staging) => {
       const fh = await open(join(staging.tmpDir, RAW_DATA_FILE), 'w');
-      const header = npyHeaderLength(opts.spec.dtype, opts.spec.shape);
-      return new RawWriter(staging, fh, header);
-    } catch (err) {
-      await staging.abort();
-      throw err;
-    }
+      return new RawWriter(staging, fh, npyHeaderLength(opts.spec.dtype, opts.spec.shape));
+    });
   },
 
   async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {

@@ -73,6 +73,20 @@ export class ShardStaging {
     return new ShardStaging(format, opts.dir, tmpDir, opts);
   }
 
+  /**
+   * Create a staging folder and build a writer on it; if building fails (e.g. the data file
+   * cannot be opened), the folder is removed before the error propagates.
+   */
+  static async build<W>(format: string, opts: WriterOptions, make: (staging: ShardStaging) => W | Promise<W>): Promise<W> {
+    const staging = await ShardStaging.create(format, opts);
+    try {
+      return await make(staging);
+    } catch (err) {
+      await staging.abort();
+      throw err;
+    }
+  }
+
   get spec(): TensorSpec {
     return this.opts.spec;
   }

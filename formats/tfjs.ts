@@ -166,7 +166,7 @@ export function createTfjsFormat(opts: { maxFileBytes?: number } = {}): TensorFo
     description: 'TensorFlow.js weights layout (weightsManifest + bounded .bin files), readable by tf.io.decodeWeights.',
 
     async createWriter(wopts: WriterOptions): Promise<ShardWriter> {
-      return new TfjsWriter(await ShardStaging.create('tfjs', wopts), maxFileBytes);
+      return ShardStaging.build('tfjs', wopts, (staging) => new TfjsWriter(staging, maxFileBytes));
     },
 
     async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {

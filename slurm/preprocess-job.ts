@@ -1,27 +1,18 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { RetinaError } from '../src/errors.js';
-import { silentLogger, type Logger } from '../src/log.js';
+import { silentLogger } from '../src/log.js';
 import { taskIdOf } from './array-spec.js';
 import { recordSubmission } from './job-record.js';
 import { slurmPreprocessArgv, type PreprocessJobSpec } from './preprocess-spec.js';
 import { formatResubmitHint, resubmitHint } from './recovery.js';
 import { indexLogPath, logDir, renderIndexScript, renderPreprocessScript, taskLogPath } from './render-preprocess.js';
-import { currentRetina, type RetinaInvocation } from './retina-invocation.js';
+import { currentRetina } from './retina-invocation.js';
 import { sbatch } from './slurm-cli.js';
-import { describeFailures, waitForJobs, type JobOutcome, type WaitOptions } from './wait.js';
+import { describeFailures, waitForJobs, type JobOutcome } from './wait.js';
+import type { SlurmJobOptions } from './job-options.js';
 
-export interface SlurmPreprocessOptions {
-  spec: PreprocessJobSpec;
-  /** Write the array script here and the index script beside it (`NAME.index.sbatch`). */
-  scriptFile?: string | undefined;
-  submit?: boolean;
-  wait?: boolean;
-  retina?: RetinaInvocation;
-  logger?: Logger;
-  env?: NodeJS.ProcessEnv;
-  waitOptions?: Omit<WaitOptions, 'logger' | 'env'>;
-}
+export type SlurmPreprocessOptions = SlurmJobOptions<PreprocessJobSpec>;
 
 /** `retina slurm preprocess --json`. Job ids are null unless submitted. */
 export interface SlurmPreprocessResult {

@@ -1,22 +1,14 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RetinaError } from '../src/errors.js';
-import { silentLogger, type Logger } from '../src/log.js';
+import { silentLogger } from '../src/log.js';
 import { renderTrainScript, trainLogPath, type TrainJobSpec } from './render-train.js';
-import { currentRetina, type RetinaInvocation } from './retina-invocation.js';
+import { currentRetina } from './retina-invocation.js';
 import { sbatch } from './slurm-cli.js';
-import { waitForJobs, type JobOutcome, type WaitOptions } from './wait.js';
+import { waitForJobs, type JobOutcome } from './wait.js';
+import type { SlurmJobOptions } from './job-options.js';
 
-export interface SlurmTrainOptions {
-  spec: TrainJobSpec;
-  scriptFile?: string | undefined;
-  submit?: boolean;
-  wait?: boolean;
-  retina?: RetinaInvocation;
-  logger?: Logger;
-  env?: NodeJS.ProcessEnv;
-  waitOptions?: Omit<WaitOptions, 'logger' | 'env'>;
-}
+export type SlurmTrainOptions = SlurmJobOptions<TrainJobSpec>;
 
 /** `retina slurm train --json`. */
 export interface SlurmTrainResult {
