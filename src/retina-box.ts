@@ -30,24 +30,34 @@ export function findRetina(rgb: Uint8Array, width: number, height: number): Reti
   const step = Math.max(1, Math.floor(Math.max(width, height) / GRID));
   const gw = Math.floor((width - 1) / step) + 1, gh = Math.floor((height - 1) / step) + 1;
   const v = new Uint8Array(gw * gh);
+  // The histogram is filled in the same pass (one walk over the image, which is the cost here).
+  const hist = new Uint32Array(256);
+  const stride = step * 3;
+  let i = 0;
   for (let gy = 0; gy < gh; gy++) {
-    const row = gy * step * width;
-    for (let gx = 0; gx < gw; gx++) {
-      const p = (row + gx * step) * 3;
+    let p = gy * step * width * 3;
+    for (let gx = 0; gx < gw; gx++, p += stride) {
       const r = rgb[p]!, g = rgb[p + 1]!, b = rgb[p + 2]!;
-      v[gy * gw + gx] = r > g ? (r > b ? r : b) : g > b ? g : b;
+      const m = r > g ? (r > b ? r : b) : g > b ? g : b;
+      v[i++] = m;
+      hist[m]!++;
     }
   }
   const border = cornerLevel(v, gw, gh);
-  const bright = percentile(v, 0.95);
+  const bright = percentile(hist, v.length, 0.95);
   // No contrast between border and content: nothing to crop.
   if (bright - border < 12) return undefined;
   const threshold = border + Math.max(6, 0.12 * (bright - border));
   const rows = new Uint32Array(gh), cols = new Uint32Array(gw);
+  // v holds integers: `> threshold` is `>= floor(threshold) + 1`, an integer compare.
+  const cut = Math.floor(threshold) + 1;
+  i = 0;
   for (let gy = 0; gy < gh; gy++) {
-    for (let gx = 0; gx < gw; gx++) {
-      if (v[gy * gw + gx]! > threshold) { rows[gy]!++; cols[gx]!++; }
+    let n = 0;
+    for (let gx = 0; gx < gw; gx++, i++) {
+      if (v[i]! >= cut) { n++; cols[gx]!++; }
     }
+    rows[gy] = n;
   }
   const minRow = Math.max(2, Math.ceil(0.03 * gw)), minCol = Math.max(2, Math.ceil(0.03 * gh));
   const ys = extent(rows, minRow), xs = extent(cols, minCol);
@@ -79,10 +89,9 @@ function cornerLevel(v: Uint8Array, gw: number, gh: number): number {
   return samples[samples.length >> 1]!;
 }
 
-function percentile(v: Uint8Array, q: number): number {
-  const hist = new Uint32Array(256);
-  for (let i = 0; i < v.length; i++) hist[v[i]!]!++;
-  const target = q * v.length;
+/** The q-quantile of `n` values given their histogram. */
+function percentile(hist: Uint32Array, n: number, q: number): number {
+  const target = q * n;
   let seen = 0;
   for (let i = 0; i < 256; i++) {
     seen += hist[i]!;

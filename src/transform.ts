@@ -1,8 +1,9 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { DType } from '../formats/types.js';
 import { RetinaError, badArgument, messageOf } from './errors.js';
 import { findRetina, type RetinaCircle } from './retina-box.js';
 import { benGrahamSigma, finishTensor } from './finish.js';
+import { plainJpegSize } from './jpeg-header.js';
 
 /** How an image becomes a tensor; shared by `retina preprocess` and the trainer's `images` source. */
 export interface TransformOptions {
@@ -43,13 +44,10 @@ export interface SquareImage {
  */
 export async function decodeWorking(input: string | Uint8Array, size: number): Promise<WorkingImage> {
   const img = sharp(input, { autoOrient: true });
-  const meta = await img.metadata();
-  if (!meta.width || !meta.height) throw new Error('image has no dimensions');
-  const swap = (meta.orientation ?? 1) >= 5;
-  const W = swap ? meta.height : meta.width, H = swap ? meta.width : meta.height;
+  const { width: W, height: H, jpeg } = await orientedSize(img, input);
   const short = Math.min(W, H);
   let divisor = 1;
-  if (meta.format === 'jpeg') {
+  if (jpeg) {
     for (const k of [8, 4, 2]) if (short / (k + 1) >= 0.9 * size) { divisor = k + 1; break; }
   } else {
     divisor = Math.max(1, Math.floor(short / size));
@@ -61,6 +59,19 @@ export async function decodeWorking(input: string | Uint8Array, size: number): P
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, originalWidth: W, originalHeight: H };
+}
+
+/**
+ * Oriented size of `input` and whether it is a JPEG: from the JPEG frame header in JS when the
+ * bytes are a JPEG without EXIF (most fundus photographs), else from libvips' metadata.
+ */
+async function orientedSize(img: Sharp, input: string | Uint8Array): Promise<{ width: number; height: number; jpeg: boolean }> {
+  const plain = typeof input === 'string' ? undefined : plainJpegSize(input);
+  if (plain) return { ...plain, jpeg: true };
+  const meta = await img.metadata();
+  if (!meta.width || !meta.height) throw new Error('image has no dimensions');
+  const swap = (meta.orientation ?? 1) >= 5;
+  return { width: swap ? meta.height : meta.width, height: swap ? meta.width : meta.height, jpeg: meta.format === 'jpeg' };
 }
 
 /**

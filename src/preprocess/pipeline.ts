@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { TransformOptions } from '../transform.js';
 import { transformToSquare } from '../transform.js';
 import { RetinaError, messageOf } from '../errors.js';
 import type { Finisher } from './finish-pool.js';
 import { Semaphore } from './threads.js';
+import { readWholeFile } from './read-whole.js';
 
 /** What became of one image: its tensor, or why it could not be read. */
 export type Outcome<T> = { item: T; tensor: Uint8Array } | { item: T; error: string };
@@ -26,7 +26,7 @@ export async function transformInOrder<T extends { file: string }>(
     let square;
     await slots.acquire();
     try {
-      const bytes = await readFile(item.file);
+      const bytes = await readWholeFile(item.file);
       square = await transformToSquare(bytes, opts.transform);
     } catch (err) {
       // The decoder's own words are the useful part of the reason.
