@@ -1,11 +1,12 @@
 import { closeSync, openSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { xxh64Of } from '../src/checksum.js';
 import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';
 import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
+import { SingleFileWriter } from './file-writer.js';
 import { ShardStaging, writeAll } from './shard-staging.js';
 import { typedArrayOf } from './typed.js';
 import { type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
@@ -27,18 +28,11 @@ const packr = new Packr({ moreTypes: true, useRecords: false });
 /** Encodes a Uint8Array as plain `bin`, which `packr` decodes to a view of the input: no copy. */
 const binPackr = new Packr({ useRecords: false });
 
-class MsgpackWriter implements ShardWriter {
+class MsgpackWriter extends SingleFileWriter {
   private position = 0;
   private readonly prefix = new Uint8Array(4);
 
-  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle) {}
-
-  append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    return this.staging.serial(() => this.appendNow(meta, tensor));
-  }
-
-  private async appendNow(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    this.staging.admit(meta, tensor);
+  protected async write(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     const spec = this.staging.spec;
     const packed = (spec.dtype === 'uint8' ? binPackr : packr).pack({ id: meta.id, label: meta.label, split: meta.split, dtype: spec.dtype, shape: spec.shape, tensor: typedArrayOf(tensor, spec.dtype) });
     new DataView(this.prefix.buffer).setUint32(0, packed.length, true);
@@ -46,26 +40,6 @@ class MsgpackWriter implements ShardWriter {
     await writeAll(this.fh, packed, this.position + 4);
     this.staging.table.add({ ...pick(meta), checksum: xxh64Of(packed), offset: this.position + 4, length: packed.length });
     this.position += 4 + packed.length;
-  }
-
-  close(): Promise<ShardManifest> {
-    return this.staging.serial(() => this.closeNow());
-  }
-
-  private async closeNow(): Promise<ShardManifest> {
-    this.staging.assertOpen();
-    await this.fh.sync();
-    await this.fh.close();
-    return this.staging.commit();
-  }
-
-  abort(): Promise<void> {
-    return this.staging.serial(() => this.abortNow());
-  }
-
-  private async abortNow(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
-    await this.staging.abort();
   }
 }
 

@@ -6,6 +6,7 @@ import { npyHeader, npyHeaderLength, npyHeaderMatches } from './npy.js';
 import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';
 import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
+import { SingleFileWriter } from './file-writer.js';
 import { ShardStaging, writeAll } from './shard-staging.js';
 import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
 
@@ -18,47 +19,27 @@ import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type
 
 export const RAW_DATA_FILE = 'data.npy';
 
-class RawWriter implements ShardWriter {
+class RawWriter extends SingleFileWriter {
   private position: number;
   private readonly recordBytes: number;
 
-  constructor(private readonly staging: ShardStaging, private readonly fh: FileHandle, headerBytes: number) {
+  constructor(staging: ShardStaging, fh: FileHandle, headerBytes: number) {
+    super(staging, fh);
     this.position = headerBytes;
     this.recordBytes = byteLength(staging.spec);
   }
 
-  append(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    return this.staging.serial(() => this.appendNow(meta, tensor));
-  }
-
-  private async appendNow(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
-    this.staging.admit(meta, tensor);
+  protected async write(meta: RecordMeta, tensor: Uint8Array): Promise<void> {
     const checksum = xxh64Of(tensor);
     await writeAll(this.fh, tensor, this.position);
     this.position += this.recordBytes;
     this.staging.table.add({ id: meta.id, label: meta.label, split: meta.split, checksum });
   }
 
-  close(): Promise<ShardManifest> {
-    return this.staging.serial(() => this.closeNow());
-  }
-
-  private async closeNow(): Promise<ShardManifest> {
-    this.staging.assertOpen();
+  /** The header names the record count, so it is written last, over the space kept for it. */
+  protected override async finish(): Promise<void> {
     const spec = this.staging.spec;
     await writeAll(this.fh, npyHeader(spec.dtype, this.staging.table.count, spec.shape), 0);
-    await this.fh.sync();
-    await this.fh.close();
-    return this.staging.commit();
-  }
-
-  abort(): Promise<void> {
-    return this.staging.serial(() => this.abortNow());
-  }
-
-  private async abortNow(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
-    await this.staging.abort();
   }
 }
 
