@@ -7,10 +7,11 @@ import { formatNames } from '../../formats/registry.js';
 import { typedArrayOf } from '../../formats/typed.js';
 import { byteLength, DTYPES, type TensorSpec } from '../../formats/types.js';
 import { verifyDataset } from '../../formats/verify.js';
-import { RetinaError } from '../../src/errors.js';
+import type { RetinaError } from '../../src/errors.js';
 import { createRng, shuffleInPlace } from '../../src/rng.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { dataFile, flipInRecord, recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
+import { rejection } from '../helpers/errors.js';
 
 /**
  * One suite, every registered format: whatever `formatNames()` lists must behave identically
@@ -18,16 +19,6 @@ import { dataFile, flipInRecord, recordMeta, tensorBytes, writeShard } from '../
  */
 
 const SHAPES: number[][] = [[5, 4, 3], [1, 1, 1], [3, 7, 2], [31, 17, 3]];
-
-async function rejection(p: Promise<unknown>): Promise<RetinaError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RetinaError) return err;
-    throw err;
-  }
-  throw new Error('expected a RetinaError');
-}
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 

@@ -3,23 +3,13 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createShardWriter, findCompleteShard, indexDataset, openDataset, removeStaleShardFolders, shardPath, shardStatus } from '../../formats/dataset.js';
-import { RetinaError } from '../../src/errors.js';
 import { verifyDataset } from '../../formats/verify.js';
 import { tempDir } from '../helpers/cli.js';
 import { recordMeta, tensorBytes, writeShard } from '../helpers/tensors.js';
 import type { TensorSpec } from '../../formats/types.js';
+import { rejection } from '../helpers/errors.js';
 
 const spec: TensorSpec = { dtype: 'uint8', shape: [6, 5, 3] };
-
-async function rejection(p: Promise<unknown>): Promise<RetinaError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RetinaError) return err;
-    throw err;
-  }
-  throw new Error('expected a RetinaError');
-}
 
 describe('dataset', () => {
   let dir: string;
