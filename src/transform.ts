@@ -113,27 +113,48 @@ export async function blurSquare(square: Uint8Array, size: number): Promise<Uint
 }
 
 /**
- * The image steps of the transform: decode (EXIF-oriented, shrunk on load), find the retina,
- * crop/resize/pad into the square, and blur it when Ben Graham is asked. What is left (Ben
- * Graham's arithmetic, dtype conversion) is `finishTensor`, cheap JS that may run in a worker.
+ * Decode `input` into the working copy, naming the file when it cannot be decoded.
  *
  * @throws RetinaError CORRUPT naming the input when the image cannot be decoded.
  */
-export async function transformToSquare(input: string | Uint8Array, opts: TransformOptions): Promise<SquareImage> {
+export async function decodeForTransform(input: string | Uint8Array, opts: TransformOptions): Promise<WorkingImage> {
   checkOptions(opts);
-  let work: WorkingImage;
   try {
-    work = await decodeWorking(input, opts.size);
+    return await decodeWorking(input, opts.size);
   } catch (err) {
     const file = typeof input === 'string' ? input : undefined;
     throw new RetinaError('CORRUPT', `Cannot decode ${file ?? 'image bytes'}: ${messageOf(err)}`, {
       ...(file ? { location: { file } } : {}), hint: 'Replace the file, or pass --skip-invalid to reject it and go on.', cause: err,
     });
   }
+}
+
+/**
+ * Everything after decoding, as a square: find the retina, crop/resize/pad, and blur when Ben
+ * Graham is asked. Pure computation on the working copy, so it may run on any thread.
+ */
+export async function squareFromWorking(work: WorkingImage, opts: TransformOptions): Promise<SquareImage> {
   const region = squareRegion(work, opts.crop);
   const square = renderSquare(work, region, opts.size);
   const blurred = opts.normalize === 'ben-graham' ? await blurSquare(square, opts.size) : undefined;
   return { square, blurred, circle: region.circle };
+}
+
+/** Everything after decoding, to the stored tensor (`squareFromWorking` then `finishTensor`). */
+export async function tensorFromWorking(work: WorkingImage, opts: TransformOptions): Promise<Uint8Array> {
+  const { square, blurred } = await squareFromWorking(work, opts);
+  return finishTensor(square, blurred, opts.size, opts.dtype);
+}
+
+/**
+ * The image steps of the transform: decode (EXIF-oriented, shrunk on load), find the retina,
+ * crop/resize/pad into the square, and blur it when Ben Graham is asked. What is left (Ben
+ * Graham's arithmetic, dtype conversion) is `finishTensor`.
+ *
+ * @throws RetinaError CORRUPT naming the input when the image cannot be decoded.
+ */
+export async function transformToSquare(input: string | Uint8Array, opts: TransformOptions): Promise<SquareImage> {
+  return squareFromWorking(await decodeForTransform(input, opts), opts);
 }
 
 /**
@@ -145,11 +166,11 @@ export async function transformToSquare(input: string | Uint8Array, opts: Transf
  * @throws RetinaError CORRUPT when the image cannot be decoded, BAD_ARGUMENT for bad options.
  */
 export async function transformImage(input: string | Uint8Array, opts: TransformOptions = DEFAULT_TRANSFORM): Promise<Uint8Array> {
-  const { square, blurred } = await transformToSquare(input, opts);
-  return finishTensor(square, blurred, opts.size, opts.dtype);
+  return tensorFromWorking(await decodeForTransform(input, opts), opts);
 }
 
-function checkOptions(opts: TransformOptions): void {
+/** @throws RetinaError BAD_ARGUMENT for options outside their range. */
+export function checkOptions(opts: TransformOptions): void {
   if (!Number.isInteger(opts.size) || opts.size < 8 || opts.size > 4096) throw badArgument('--size', 'an integer from 8 to 4096', opts.size);
   if (opts.crop !== 'auto' && opts.crop !== 'none') throw badArgument('--crop', 'auto or none', opts.crop);
   if (opts.normalize !== 'none' && opts.normalize !== 'ben-graham') throw badArgument('--normalize', 'none or ben-graham', opts.normalize);
