@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
 import type { SelectedBackend } from './backend.js';
 import { defaultCacheRoot, featureCacheDir, featureCacheKey, loadFeatureCache, saveFeatureCache } from './feature-cache.js';
-import { computeFeatures, computeFeaturesInWorkers } from './features.js';
+import { computeFeatures } from './features.js';
+import { computeFeaturesInWorkers } from './feature-pool.js';
 import type { Backbone, BackboneSpec } from './models/registry.js';
 import type { ProgressBar } from './progress.js';
 import type { SampleSource } from './sources.js';

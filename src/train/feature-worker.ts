@@ -1,9 +1,8 @@
-import { Piscina } from 'piscina';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { selectBackend } from './backend.js';
 import { buildBackbone } from './models/registry.js';
 import { openSource, type SampleSource } from './sources.js';
-import { computeFeatures, type FeatureTask } from './features.js';
+import { computeFeatures, type FeatureReply, type FeatureTask } from './features.js';
 
 /** One backbone and one open source per worker thread, reused across tasks. */
 let state: { key: string; model: tfTypes.LayersModel; source: SampleSource } | undefined;
@@ -14,7 +13,11 @@ function isTask(v: unknown): v is FeatureTask {
     && typeof t.source === 'object' && t.source !== null && typeof t.backbone === 'object' && t.backbone !== null;
 }
 
-/** Piscina entry: compute features of `task.indices`; returns their float32 bytes (moved). */
+/**
+ * Piscina entry: compute features of `task.indices`; returns a `FeatureReply` (the float32
+ * features and how long reading and the forward pass took in this thread). The reply is cloned,
+ * not moved: a chunk's features are 8 x dim floats (64 KiB for InceptionV3), cheap to copy.
+ */
 export default async function run(task: unknown): Promise<unknown> {
   if (!isTask(task)) throw new Error('feature worker: malformed task');
   const key = JSON.stringify([task.source, task.backbone, task.backend]);
@@ -25,6 +28,8 @@ export default async function run(task: unknown): Promise<unknown> {
     const source = await openSource(task.source);
     state = { key, model: backbone.model, source };
   }
-  const features = await computeFeatures(state.model, state.source, task.indices);
-  return Piscina.move(features.buffer as ArrayBuffer);
+  const timing = { readMs: 0, forwardMs: 0 };
+  const features = await computeFeatures(state.model, state.source, task.indices, undefined, timing);
+  const reply: FeatureReply = { features: features.buffer as ArrayBuffer, ...timing };
+  return reply;
 }

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
 import { usableCpus } from '../cpus.js';
 import { selectBackend } from './backend.js';
+import { FEATURE_CHUNK } from './features.js';
 import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/registry.js';
@@ -16,6 +17,8 @@ import { checkSourceName } from './sources.js';
 import { lossOf, trainStep, variablesOf } from './step.js';
 import { openTrainingSource, checkRecords, type SourceOptions } from './source-options.js';
 import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
+import { FeaturePool } from './feature-pool.js';
+import { FORWARD_PREFETCH, pooledEpoch, slices, type ForwardClock } from './pooled-forward.js';
 
 export interface TrainOptions extends SourceOptions {
   model?: ModelName;
@@ -36,7 +39,10 @@ export interface TrainOptions extends SourceOptions {
   cacheFeatures?: boolean;
   /** Feature cache root (default: $RETINA_CACHE_DIR or ~/.cache/retina). */
   cacheDir?: string;
-  /** Worker threads for feature extraction (default: usable CPUs). */
+  /**
+   * Worker threads for the frozen backbone's forward pass: the feature cache's extraction, or,
+   * without the cache, every epoch's (default: usable CPUs; 1 keeps the forward pass in-process).
+   */
   threads?: number;
   /** Images per gradient computation when fine-tuning (gradients are accumulated to --batch-size). */
   microBatch?: number;
@@ -57,12 +63,28 @@ export interface EpochReport {
   /** confusion[actual][predicted] on the validation split. */
   confusion: number[][];
   seconds: number;
-  /** Time the step waited for data (reading, decoding, normalising not hidden by prefetch). */
+  /**
+   * Time the training loop waited for data: reading, decoding, normalising not hidden by prefetch.
+   * With the backbone in worker threads (`forwardWorkers` > 0) the loop waits for features, and
+   * each wait counts here in proportion of the workers' reading time for that batch (the rest of
+   * it goes to `computeSeconds`); see `ForwardClock`.
+   */
   dataWaitSeconds: number;
-  /** Time in forward/backward passes (training and validation). */
+  /**
+   * Time in forward/backward passes (training and validation). With `forwardWorkers` > 0: the
+   * head's steps and validation in this thread, plus the forward share of the waits for features.
+   */
   computeSeconds: number;
   /** Training images per second of this epoch. */
   imagesPerSecond: number;
+  /** Worker threads that ran the backbone's forward pass this epoch (0: this thread, or cached features). */
+  forwardWorkers: number;
+  /** Time the training loop was blocked waiting for the workers' features (0 without workers). */
+  featureWaitSeconds: number;
+  /** Worker thread-seconds reading, decoding and normalising records (summed over workers; 0 without workers). */
+  workerReadSeconds: number;
+  /** Worker thread-seconds in the backbone's forward pass (summed over workers; 0 without workers). */
+  workerForwardSeconds: number;
 }
 
 /** What `retina train --json` prints. */
@@ -123,6 +145,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // many times: dispose what was built. A layer's weights go when every symbolic call of it is
   // disposed: the backbone's layers are called once, the head's Dense twice (head model and full).
   const disposers: (() => void)[] = [];
+  let closePool: (() => Promise<void>) | undefined;
   try {
     const { trainIdx, valIdx } = checkRecords(source);
     const selected = await selectBackend(opts.backend ?? 'auto');
@@ -158,6 +181,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       features = r.features;
       cacheReport = r.report;
     }
+    // Frozen backbone without the cache: its forward pass runs every epoch, on a pool of workers
+    // that lives for the whole run when the backend gains from several instances and CPUs allow.
+    let pool: FeaturePool | undefined;
+    if (!useCache && !fineTune && selected.provider.parallelWorkers) {
+      const cpus = usableCpus(opts.threads);
+      const threads = Math.max(1, Math.min(cpus.cpus, Math.ceil(source.count / FEATURE_CHUNK)));
+      if (threads > 1) {
+        pool = new FeaturePool({ source: source.descriptor, backbone: { ...spec, trainable: false }, backend: selected.name, dim: backbone.featureDim, threads });
+        closePool = () => pool!.close();
+        log.info(`forward: the frozen backbone runs on ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
+        await pool.warmUp(opts.signal).catch((err: unknown) => { if (!opts.signal?.aborted) throw err; });
+      }
+    }
     checkAborted(opts.signal, out, 0);
     const featureSeconds = (performance.now() - tFeat) / 1000;
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
@@ -173,7 +209,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
       if (fineTune) return trainStep(full, optimizer, vars, x, y, microBatch);
-      const f = features ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: 8 }) as tf.Tensor);
+      const f = features || pool ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: 8 }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();
       return loss;
@@ -182,6 +218,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const te = performance.now();
       let wait = 0, compute = 0, lossSum = 0, seen = 0;
+      let clock: ForwardClock | undefined;
+      let valFeatures: Float32Array | undefined;
       const order = shuffleInPlace([...trainIdx], rng.fork(epoch));
       const label = `epoch ${epoch}/${epochs}`;
       const consume = async (x: tf.Tensor, labels: Int32Array) => {
@@ -205,6 +243,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           wait += performance.now() - tw;
           await consume(tf.tensor2d(fx, [idx.length, dim]), labels);
         }
+      } else if (pool) {
+        try {
+          const r = await pooledEpoch({
+            pool, train: slices(order, batchSize), val: slices(valIdx, batchSize), dim, prefetch: FORWARD_PREFETCH, signal: opts.signal, log,
+            onTrainBatch: (fx, idx) => consume(tf.tensor2d(fx, [idx.length, dim]), Int32Array.from(idx, (r) => source.meta(r).label)),
+          });
+          clock = r.clock;
+          valFeatures = r.valFeatures;
+        } catch (err) {
+          // piscina rejects aborted tasks with its own AbortError: report the abort as ABORTED.
+          if (opts.signal?.aborted) { bar.clear(); checkAborted(opts.signal, out, epoch); }
+          throw err;
+        }
+        wait += clock.dataMs;
+        compute += clock.forwardWaitMs;
       } else {
         const it = batches(source, order, batchSize);
         for (;;) {
@@ -216,7 +269,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
       }
       bar.clear();
-      const val = await predictSplit({ source, valIdx, features, dim, head: head.model, full, shape: [h, w, c], batchSize });
+      const val = await predictSplit({ source, valIdx, features, valFeatures, dim, head: head.model, full, shape: [h, w, c], batchSize });
       wait += val.waitMs;
       compute += val.computeMs;
       const labels = valIdx.map((r) => source.meta(r).label);
@@ -233,6 +286,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         dataWaitSeconds: wait / 1000,
         computeSeconds: compute / 1000,
         imagesPerSecond: order.length / seconds,
+        forwardWorkers: pool?.threads ?? 0,
+        featureWaitSeconds: (clock?.waitMs ?? 0) / 1000,
+        workerReadSeconds: (clock?.workerReadMs ?? 0) / 1000,
+        workerForwardSeconds: (clock?.workerForwardMs ?? 0) / 1000,
       };
       reports.push(report);
       await appendFile(join(out, 'metrics.jsonl'), JSON.stringify(report) + '\n');
@@ -264,6 +321,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     log.info(`train: done in ${result.timing.totalSeconds.toFixed(1)} s (features ${featureSeconds.toFixed(1)} s, epochs ${epochSeconds.toFixed(1)} s); model in ${join(out, 'model')}`);
     return result;
   } finally {
+    await closePool?.();
     for (const dispose of disposers) dispose();
     await source.close();
   }

@@ -3,17 +3,24 @@ import { batches } from './loader.js';
 import { NUM_CLASSES } from './models/registry.js';
 import type { SampleSource } from './sources.js';
 
-/** Validation probabilities: the head over cached features, or the full model over batches. */
+/**
+ * Validation probabilities: the head over cached features (`features`, all records) or over
+ * features the workers computed this epoch (`valFeatures`, valIdx order), else the full model over
+ * batches read here.
+ */
 export async function predictSplit(o: {
-  source: SampleSource; valIdx: number[]; features: Float32Array | undefined; dim: number;
+  source: SampleSource; valIdx: number[]; features: Float32Array | undefined; valFeatures?: Float32Array | undefined; dim: number;
   head: tf.LayersModel; full: tf.LayersModel; shape: [number, number, number]; batchSize: number;
 }): Promise<{ probs: Float32Array; waitMs: number; computeMs: number }> {
   const probs = new Float32Array(o.valIdx.length * NUM_CLASSES);
   let waitMs = 0, computeMs = 0;
-  if (o.features) {
+  if (o.features || o.valFeatures) {
     const tc = performance.now();
-    const fx = new Float32Array(o.valIdx.length * o.dim);
-    o.valIdx.forEach((r, i) => fx.set(o.features!.subarray(r * o.dim, (r + 1) * o.dim), i * o.dim));
+    let fx = o.valFeatures;
+    if (!fx) {
+      fx = new Float32Array(o.valIdx.length * o.dim);
+      for (let i = 0; i < o.valIdx.length; i++) fx.set(o.features!.subarray(o.valIdx[i]! * o.dim, (o.valIdx[i]! + 1) * o.dim), i * o.dim);
+    }
     const p = tf.tidy(() => o.head.predict(tf.tensor2d(fx, [o.valIdx.length, o.dim])) as tf.Tensor);
     probs.set(await p.data() as Float32Array);
     p.dispose();
