@@ -30,7 +30,7 @@ export default class Train extends RetinaCommand<TrainResult> {
     force: Flags.boolean({ default: false, summary: 'Overwrite a run folder that holds a finished run.' }),
     'cache-features': Flags.boolean({ allowNo: true, summary: 'Compute the frozen backbone\'s features once and train the head on them [default: on when frozen].' }),
     'cache-dir': Flags.directory({ env: 'RETINA_CACHE_DIR', summary: 'Feature cache root [default: ~/.cache/retina].' }),
-    threads: Flags.integer({ min: 1, summary: 'Worker threads for feature extraction [default: usable CPUs].' }),
+    threads: Flags.integer({ min: 1, summary: 'Worker threads for the frozen backbone\'s forward pass: feature extraction, or every epoch with --no-cache-features (1: in-process) [default: usable CPUs].' }),
     'image-size': Flags.integer({ min: 16, summary: 'Square side for --source images [default: 299, or 64 for small-cnn].' }),
     crop: Flags.option({ options: ['auto', 'none'] as const, default: 'auto' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
     normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
