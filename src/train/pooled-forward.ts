@@ -69,8 +69,8 @@ export class ForwardClock {
  * One epoch with the backbone in the pool: training batches `train` (each handed as features to
  * `onTrainBatch`, which trains the head), then validation batches `val`, whose features the workers
  * already compute during the last training steps. Returns the validation features (valIdx order)
- * and the epoch's time split. Aborting `signal` rejects at the next wait with piscina's AbortError
- * (or whatever `onTrainBatch` throws); the caller turns it into ABORTED and closes the pool.
+ * and the epoch's time split. Aborting `signal` rejects the wait in progress at once with ABORTED
+ * (or with whatever `onTrainBatch` throws); the caller turns it into ABORTED and closes the pool.
  */
 export async function pooledEpoch(o: {
   pool: FeaturePool; train: number[][]; val: number[][]; dim: number; prefetch: number; signal?: AbortSignal | undefined;

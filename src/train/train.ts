@@ -181,8 +181,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       features = r.features;
       cacheReport = r.report;
     }
+    checkAborted(opts.signal, out, 0);
+    const featureSeconds = (performance.now() - tFeat) / 1000;
     // Frozen backbone without the cache: its forward pass runs every epoch, on a pool of workers
     // that lives for the whole run when the backend gains from several instances and CPUs allow.
+    // Starting it (a backbone per worker) counts as set-up, like building the backbone here.
     let pool: FeaturePool | undefined;
     if (!useCache && !fineTune && selected.provider.parallelWorkers) {
       const cpus = usableCpus(opts.threads);
@@ -195,7 +198,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
     }
     checkAborted(opts.signal, out, 0);
-    const featureSeconds = (performance.now() - tFeat) / 1000;
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
 
     const optimizer = tf.train.adam(lr);
@@ -252,7 +254,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           clock = r.clock;
           valFeatures = r.valFeatures;
         } catch (err) {
-          // piscina rejects aborted tasks with its own AbortError: report the abort as ABORTED.
+          // An aborted wait rejects from the pool: report it with the epoch, as every abort.
           if (opts.signal?.aborted) { bar.clear(); checkAborted(opts.signal, out, epoch); }
           throw err;
         }

@@ -4,10 +4,30 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { train, type TrainOptions } from '../../src/train/train.js';
+import { ForwardClock, slices } from '../../src/train/pooled-forward.js';
 import { makeFixtures, writeImageDataset } from '../helpers/train-data.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 
 const TRANSFORM = { size: 32, crop: 'auto', normalize: 'none', dtype: 'uint8' } as const;
+
+describe('the pooled epoch\'s bookkeeping', () => {
+  it('splits each wait for features between reading and forward in proportion of the workers\' times', () => {
+    const clock = new ForwardClock();
+    clock.add(100, { readMs: 30, forwardMs: 90 });
+    clock.add(8, { readMs: 0, forwardMs: 0 }); // an empty batch: nothing to attribute to reading
+    clock.add(0, { readMs: 50, forwardMs: 50 }); // computed ahead: no wait, worker time still counted
+    expect(clock.waitMs).toBe(108);
+    expect(clock.dataMs).toBeCloseTo(25, 12);
+    expect(clock.forwardWaitMs).toBeCloseTo(83, 12);
+    expect(clock.workerReadMs).toBe(80);
+    expect(clock.workerForwardMs).toBe(140);
+  });
+
+  it('cuts an order into batches like the in-process loader', () => {
+    expect(slices([5, 1, 4, 2, 3], 2)).toEqual([[5, 1], [4, 2], [3]]);
+    expect(slices([], 4)).toEqual([]);
+  });
+});
 
 describe('frozen backbone without the cache: forward pass on a worker pool', () => {
   let dir: string, cleanup: () => Promise<void>;
