@@ -1,9 +1,9 @@
 import { Piscina } from 'piscina';
-import { RetinaError, messageOf } from '../errors.js';
+import { RetinaError, messageOf, type ErrorLocation, type RetinaErrorCode } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import type { BackboneSpec } from './models/registry.js';
 import type { SourceDescriptor } from './sources.js';
-import { FEATURE_CHUNK, featureWorkerFile, type FeatureReply, type FeatureTask, type FeatureTiming } from './features.js';
+import { FEATURE_CHUNK, featureWorkerFile, type FeatureFailure, type FeatureReply, type FeatureTask, type FeatureTiming } from './features.js';
 
 /** Features of some records computed by the pool, with the worker time they took. */
 export interface PooledFeatures extends FeatureTiming {
@@ -32,6 +32,20 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+const CODES: readonly RetinaErrorCode[] = ['BAD_ARGUMENT', 'BAD_INPUT', 'NOT_FOUND', 'CORRUPT', 'INCOMPLETE', 'EXISTS', 'UNSUPPORTED', 'ABORTED', 'EXTERNAL'];
+
+/** The RetinaError a worker reported as data (see `FeatureFailure`), or undefined. */
+function failureOf(v: unknown): RetinaError | undefined {
+  const e = (v as Partial<FeatureFailure> | null)?.error;
+  if (typeof e !== 'object' || e === null || typeof e.message !== 'string') return undefined;
+  const code = CODES.find((c) => c === e.code) ?? 'EXTERNAL';
+  const location: ErrorLocation = {};
+  const l = (typeof e.location === 'object' && e.location !== null ? e.location : {}) as Record<string, unknown>;
+  for (const k of ['file', 'id'] as const) if (typeof l[k] === 'string') location[k] = l[k];
+  for (const k of ['line', 'shard', 'record'] as const) if (typeof l[k] === 'number') location[k] = l[k];
+  return new RetinaError(code, e.message, { location, ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) });
 }
 
 function isReply(v: unknown): v is FeatureReply {
@@ -77,6 +91,8 @@ export class FeaturePool {
     // when that worker's exit comes after destroy() has returned, the replacement
     // outlives the pool (piscina 5.3.2: a leaked thread, seen in the abort test). destroy() alone is clean.
     const reply: unknown = await abortable(this.pool.run(task), signal);
+    const failed = failureOf(reply);
+    if (failed) throw failed;
     const bytes = indices.length * this.opts.dim * 4;
     if (!isReply(reply) || reply.features.byteLength !== bytes) {
       const got = isReply(reply) ? `${reply.features.byteLength} bytes` : typeof reply;

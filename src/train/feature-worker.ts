@@ -2,7 +2,8 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { selectBackend } from './backend.js';
 import { buildBackbone } from './models/registry.js';
 import { openSource, type SampleSource } from './sources.js';
-import { computeFeatures, type FeatureReply, type FeatureTask } from './features.js';
+import { RetinaError } from '../errors.js';
+import { computeFeatures, type FeatureFailure, type FeatureReply, type FeatureTask } from './features.js';
 
 /** One backbone and one open source per worker thread, reused across tasks. */
 let state: { key: string; model: tfTypes.LayersModel; source: SampleSource } | undefined;
@@ -19,6 +20,16 @@ function isTask(v: unknown): v is FeatureTask {
  * not moved: a chunk's features are 8 x dim floats (64 KiB for InceptionV3), cheap to copy.
  */
 export default async function run(task: unknown): Promise<unknown> {
+  try {
+    return await compute(task);
+  } catch (err) {
+    if (!(err instanceof RetinaError)) throw err;
+    const failure: FeatureFailure = { error: { code: err.code, message: err.message, location: { ...err.location }, hint: err.hint } };
+    return failure;
+  }
+}
+
+async function compute(task: unknown): Promise<FeatureReply> {
   if (!isTask(task)) throw new Error('feature worker: malformed task');
   const key = JSON.stringify([task.source, task.backbone, task.backend]);
   if (!state || state.key !== key) {

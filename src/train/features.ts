@@ -54,6 +54,14 @@ export interface FeatureReply extends FeatureTiming {
   features: ArrayBuffer;
 }
 
+/**
+ * A worker's answer when the task failed with a RetinaError: its fields as data, because an Error
+ * crossing threads keeps only name, message and stack (the code and the location would be lost).
+ */
+export interface FeatureFailure {
+  error: { code: string; message: string; location: Record<string, unknown>; hint: string | undefined };
+}
+
 /** The compiled worker module (workers cannot load TypeScript sources). */
 export function featureWorkerFile(): string {
   const here = new URL('./feature-worker.js', import.meta.url);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { train, type TrainOptions } from '../../src/train/train.js';
@@ -83,6 +83,19 @@ describe('frozen backbone without the cache: forward pass on a worker pool', () 
       expect(rep.dataWaitSeconds + rep.computeSeconds).toBeLessThanOrEqual(rep.seconds + 1e-6);
       expect(rep.computeSeconds).toBeGreaterThanOrEqual(rep.featureWaitSeconds - rep.dataWaitSeconds - 1e-9);
     }
+  }, 300_000);
+
+  it('reports a damaged record read in a worker as the in-process path does: CORRUPT, naming shard and record', async () => {
+    const bad = join(dir, 'bad');
+    await cp(raw, bad, { recursive: true });
+    const npy = join(bad, 'shards', 'shard-00000-of-00001', 'data.npy');
+    const bytes = await readFile(npy);
+    bytes[bytes.length - 100]! ^= 0x10; // inside the last record
+    await writeFile(npy, bytes);
+    const errorOf = (threads: number) => train({ ...base, data: bad, threads, out: join(dir, `bad-${threads}`) }).then(() => undefined, (e: unknown) => e as { code?: string; location?: unknown; message?: string });
+    const inProcess = await errorOf(1), pooled = await errorOf(2);
+    expect(inProcess).toMatchObject({ code: 'CORRUPT', location: { shard: 0, record: 39 } });
+    expect(pooled).toMatchObject({ code: 'CORRUPT', location: inProcess!.location, message: inProcess!.message });
   }, 300_000);
 
   it('stops mid-epoch when aborted: ABORTED, no epoch written, no worker thread left, the process exits', async () => {
