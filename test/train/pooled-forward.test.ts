@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -97,6 +97,24 @@ describe('frozen backbone without the cache: forward pass on a worker pool', () 
     expect(inProcess).toMatchObject({ code: 'CORRUPT', location: { shard: 0, record: 39 } });
     expect(pooled).toMatchObject({ code: 'CORRUPT', location: inProcess!.location, message: inProcess!.message });
   }, 300_000);
+
+  it('in-process too, a signal that arrives mid-epoch (a macrotask) stops training at a next batch', async () => {
+    // The abort comes from a timer, as a SIGINT handler would, set when the progress bar shows the
+    // first batch. Reads and tfjs settle as microtasks: without a turn of the event loop per batch
+    // the timer would only fire after the epoch, and this 1-epoch run would finish and save.
+    const controller = new AbortController();
+    const write = process.stderr.write.bind(process.stderr);
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (String(chunk).includes('epoch 1/1 [') && !controller.signal.aborted) setTimeout(() => controller.abort('SIGINT'), 0);
+      return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    });
+    try {
+      await expect(train({ ...base, batchSize: 4, epochs: 1, threads: 1, progress: true, out: join(dir, 'timer'), signal: controller.signal }))
+        .rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/SIGINT.*epoch 1/) });
+    } finally {
+      spy.mockRestore();
+    }
+  }, 120_000);
 
   it('stops mid-epoch when aborted: ABORTED, no epoch written, no worker thread left, the process exits', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/train/pooled-forward-abort-child.ts'), raw, join(dir, 'abort')], {
