@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { MovingAverageBatch } from './moving-averages.js';
 
 /** Batch statistics of one training-mode batch norm, handed out for the moving averages. */
 export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
@@ -17,7 +18,7 @@ export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
  * saves), this about 25: InceptionV3 has 94 such layers, and on a GPU the step was host-bound.
  *
  * `onStats` receives the batch mean and variance inside the forward pass (where nothing is taped)
- * for the moving averages; they are disposed after it returns.
+ * for the moving averages; they are disposed after it returns unless it `tf.keep`s them.
  */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, onStats?: BatchStatsSink): tf.Tensor {
   const axes = [...Array(x.rank - 1).keys()];
@@ -30,7 +31,10 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     const mean = tf.mean(xt, axes) as tf.Tensor1D;
     const centred = tf.sub(xt, mean);
     const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
-    const y = tf.batchNorm(xt, mean, variance, b, g, epsilon);
+    // The FusedBatchNorm kernel that tf.batchNorm runs, without its two reshapes for rank 4.
+    const y = xt.rank === 4
+      ? tf.engine().runKernel(tf.FusedBatchNorm, { x: xt, mean, variance, scale: g, offset: b }, { varianceEpsilon: epsilon }) as tf.Tensor
+      : tf.batchNorm(xt, mean, variance, b, g, epsilon);
     const invstd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
     const xhat = tf.mul(centred, invstd);
     onStats?.(mean, variance);
@@ -81,11 +85,13 @@ function internals(layer: tf.layers.Layer): BatchNormInternals | undefined {
  * Makes every trainable BatchNormalization layer of `model` (with gamma and beta, normalising the
  * last axis) run `batchNormTraining` when called with `training: true`; inference, and any layer
  * or input it does not fit, keeps tfjs-layers' own code. Moving mean and variance are updated
- * with the same formula (v − (v − batch)·(1 − momentum)). Only the layer instances change, not
- * their class, config or weights, so saved models are the same. Returns the number of layers
- * changed and a function that restores them.
+ * with the same formula (v − (v − batch)·(1 − momentum)), right away, or, given `movingAverages`,
+ * queued there for one batched update after the step (the caller flushes it). Only the layer
+ * instances change, not their class, config or weights, so saved models are the same. Returns the
+ * number of layers changed and a function that restores them.
  */
-export function useFastBatchNormTraining(model: tf.LayersModel): { layers: number; restore: () => void } {
+export function useFastBatchNormTraining(model: tf.LayersModel, opts: { movingAverages?: MovingAverageBatch } = {}): { layers: number; restore: () => void } {
+  const queue = opts.movingAverages;
   const restores: (() => void)[] = [];
   for (const layer of model.layers) {
     const bn = internals(layer);
@@ -101,6 +107,10 @@ export function useFastBatchNormTraining(model: tf.LayersModel): { layers: numbe
       const decay = 1 - this.momentum;
       return tf.tidy(() => batchNormTraining(x, this.gamma!.read() as tf.Tensor1D, this.beta!.read() as tf.Tensor1D, this.epsilon, (mean, variance) => {
         for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+          if (queue) {
+            queue.add(variable, value, decay);
+            continue;
+          }
           const orig = variable.read();
           variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
         }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useFastBatchNormTraining } from './batch-norm-training.js';
 import { FlatAdamOptimizer } from './flat-adam.js';
+import { MovingAverageBatch } from './moving-averages.js';
 import { trainStep, variablesOf } from './step.js';
 
 export interface FineTunerOptions {
@@ -36,14 +37,23 @@ export interface FineTuner {
 export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): FineTuner {
   const stock = opts.stock ?? false;
   const optimizer: tf.Optimizer = stock ? tf.train.adam(opts.lr) : new FlatAdamOptimizer(opts.lr);
-  const bn = stock ? { layers: 0, restore: () => {} } : useFastBatchNormTraining(model);
+  const movingAverages = new MovingAverageBatch();
+  const bn = stock ? { layers: 0, restore: () => {} } : useFastBatchNormTraining(model, { movingAverages });
   const vars = variablesOf(model);
   return {
     vars,
     optimizer,
     fastBatchNormLayers: bn.layers,
-    step: (x, y) => trainStep(model, optimizer, vars, x, y, opts.microBatch),
+    step: (x, y) => {
+      try {
+        return trainStep(model, optimizer, vars, x, y, opts.microBatch);
+      } finally {
+        // The moving statistics of the layers that ran, as tfjs-layers would have left them.
+        movingAverages.flush();
+      }
+    },
     dispose: () => {
+      movingAverages.discard();
       bn.restore();
       optimizer.dispose();
     },
