@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { patchLayerCall } from './layer-patch.js';
 import type { MovingAverageBatch } from './moving-averages.js';
 
 /** Batch statistics of one training-mode batch norm, handed out for the moving averages. */
@@ -67,17 +68,14 @@ interface BatchNormInternals {
   beta: { read(): tf.Tensor } | null;
   movingMean: { read(): tf.Tensor; write(v: tf.Tensor): void };
   movingVariance: { read(): tf.Tensor; write(v: tf.Tensor): void };
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
 }
-
-const PATCHED = Symbol('retina.fastBatchNorm');
 
 function internals(layer: tf.layers.Layer): BatchNormInternals | undefined {
   if (layer.getClassName() !== 'BatchNormalization') return undefined;
   const l = layer as unknown as Partial<BatchNormInternals>;
   const ok = typeof l.axis === 'number' && typeof l.momentum === 'number' && typeof l.epsilon === 'number'
     && l.center === true && l.scale === true && typeof l.gamma?.read === 'function' && typeof l.beta?.read === 'function'
-    && typeof l.movingMean?.write === 'function' && typeof l.movingVariance?.write === 'function' && typeof l.call === 'function';
+    && typeof l.movingMean?.write === 'function' && typeof l.movingVariance?.write === 'function';
   return ok ? (l as BatchNormInternals) : undefined;
 }
 
@@ -95,18 +93,16 @@ export function useFastBatchNormTraining(model: tf.LayersModel, opts: { movingAv
   const restores: (() => void)[] = [];
   for (const layer of model.layers) {
     const bn = internals(layer);
-    if (!bn || (bn as unknown as Record<symbol, unknown>)[PATCHED] === true) continue;
-    const own = Object.prototype.hasOwnProperty.call(bn, 'call');
-    const original = bn.call;
-    const fast = function (this: BatchNormInternals, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    if (!bn) continue;
+    const restore = patchLayerCall(layer, 'batch-norm-training', (original) => (inputs, kwargs) => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const lastAxis = x !== undefined && (this.axis === -1 || this.axis === x.rank - 1);
+      const lastAxis = x !== undefined && (bn.axis === -1 || bn.axis === x.rank - 1);
       if (kwargs['training'] !== true || !x || (Array.isArray(inputs) && inputs.length !== 1) || !lastAxis || x.rank < 2 || x.dtype !== 'float32') {
-        return original.call(this, inputs, kwargs);
+        return original(inputs, kwargs);
       }
-      const decay = 1 - this.momentum;
-      return tf.tidy(() => batchNormTraining(x, this.gamma!.read() as tf.Tensor1D, this.beta!.read() as tf.Tensor1D, this.epsilon, (mean, variance) => {
-        for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      const decay = 1 - bn.momentum;
+      return tf.tidy(() => batchNormTraining(x, bn.gamma!.read() as tf.Tensor1D, bn.beta!.read() as tf.Tensor1D, bn.epsilon, (mean, variance) => {
+        for (const [variable, value] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
           if (queue) {
             queue.add(variable, value, decay);
             continue;
@@ -115,15 +111,8 @@ export function useFastBatchNormTraining(model: tf.LayersModel, opts: { movingAv
           variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
         }
       }));
-    };
-    // An own property on the instance shadows the class method; restoring removes it again.
-    bn.call = fast;
-    (bn as unknown as Record<symbol, unknown>)[PATCHED] = true;
-    restores.push(() => {
-      if (own) bn.call = original;
-      else delete (bn as Partial<BatchNormInternals>).call;
-      delete (bn as unknown as Record<symbol, unknown>)[PATCHED];
     });
+    if (restore) restores.push(restore);
   }
   return { layers: restores.length, restore: () => restores.forEach((r) => r()) };
 }

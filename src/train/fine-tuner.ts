@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { useFastBatchNormTraining } from './batch-norm-training.js';
+import { usePlainConvTraining } from './conv-training.js';
 import { FlatAdamOptimizer } from './flat-adam.js';
 import { MovingAverageBatch } from './moving-averages.js';
 import { trainStep, variablesOf } from './step.js';
@@ -29,16 +30,20 @@ export interface FineTuner {
 }
 
 /**
- * Set up full fine-tuning of `model` (every trainable weight, batch norm in training mode): Adam
- * over all variables as one flat vector (`FlatAdamOptimizer`) and batch norm with its analytic
- * gradient (`useFastBatchNormTraining`). Both give tfjs' numbers (tests compare them) in about a
- * quarter of the kernels, which is what a GPU step's host time scales with.
+ * Set up full fine-tuning of `model` (every trainable weight, batch norm in training mode) with
+ * about a quarter of tfjs' kernels per step, which is what a GPU step's host time scales with:
+ * Adam over all variables as one flat vector (`FlatAdamOptimizer`), batch norm with its analytic
+ * gradient and its moving averages applied once per step (`useFastBatchNormTraining`,
+ * `MovingAverageBatch`), and bias-free convolutions as plain Conv2D (`usePlainConvTraining`). Each
+ * gives tfjs' numbers: equal values, or gradients equal to float rounding (tests compare them).
  */
 export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): FineTuner {
   const stock = opts.stock ?? false;
   const optimizer: tf.Optimizer = stock ? tf.train.adam(opts.lr) : new FlatAdamOptimizer(opts.lr);
   const movingAverages = new MovingAverageBatch();
-  const bn = stock ? { layers: 0, restore: () => {} } : useFastBatchNormTraining(model, { movingAverages });
+  const none = { layers: 0, restore: () => {} };
+  const bn = stock ? none : useFastBatchNormTraining(model, { movingAverages });
+  const conv = stock ? none : usePlainConvTraining(model);
   const vars = variablesOf(model);
   return {
     vars,
@@ -54,6 +59,7 @@ export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): 
     },
     dispose: () => {
       movingAverages.discard();
+      conv.restore();
       bn.restore();
       optimizer.dispose();
     },
