@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useFastBatchNormTraining } from './batch-norm-training.js';
 import { usePlainConvTraining } from './conv-training.js';
-import { FlatAdamOptimizer } from './flat-adam.js';
+import { FlatAdamOptimizer, flatGradientSum } from './flat-adam.js';
 import { MovingAverageBatch } from './moving-averages.js';
 import { trainStep, variablesOf } from './step.js';
 
@@ -32,7 +32,8 @@ export interface FineTuner {
 /**
  * Set up full fine-tuning of `model` (every trainable weight, batch norm in training mode) with
  * about a quarter of tfjs' kernels per step, which is what a GPU step's host time scales with:
- * Adam over all variables as one flat vector (`FlatAdamOptimizer`), batch norm with its analytic
+ * Adam over all variables as one flat vector (`FlatAdamOptimizer`, with micro-batch gradients
+ * summed flat by `flatGradientSum`), batch norm with its analytic
  * gradient and its moving averages applied once per step (`useFastBatchNormTraining`,
  * `MovingAverageBatch`), and bias-free convolutions as plain Conv2D (`usePlainConvTraining`). Each
  * gives tfjs' numbers: equal values, or gradients equal to float rounding (tests compare them).
@@ -51,7 +52,7 @@ export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): 
     fastBatchNormLayers: bn.layers,
     step: (x, y) => {
       try {
-        return trainStep(model, optimizer, vars, x, y, opts.microBatch);
+        return trainStep(model, optimizer, vars, x, y, opts.microBatch, stock ? undefined : flatGradientSum(vars));
       } finally {
         // The moving statistics of the layers that ran, as tfjs-layers would have left them.
         movingAverages.flush();

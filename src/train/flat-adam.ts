@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
+import type { GradientSum } from './step.js';
 import { viewAs } from './tensor-view.js';
+
+/**
+ * `tensors` as one flat vector, in order: one Concat kernel (the reshapes are views, see
+ * `viewAs`). Not for use under gradient recording.
+ */
+export function concatFlat(tensors: readonly tf.Tensor[]): tf.Tensor1D {
+  return tf.tidy(() => (tensors.length === 1 ? viewAs<tf.Rank.R1>(tensors[0]!, [tensors[0]!.size]) : tf.concat(tensors.map((t) => viewAs<tf.Rank.R1>(t, [t.size])))));
+}
 
 /**
  * Adam, computing exactly what `tf.train.adam` computes (same formula, same operations in the
@@ -56,10 +65,25 @@ export class FlatAdamOptimizer extends tf.Optimizer {
       if (!v) throw new Error(`FlatAdamOptimizer: no variable named ${name}`);
       return v;
     });
-    const names = pairs.map(([name]) => name);
-    const sizes = values.map((v) => v.size);
+    const g = concatFlat(pairs.map(([, t]) => t));
+    try {
+      this.applyFlatGradient(values, g);
+    } finally {
+      g.dispose();
+    }
+  }
+
+  /**
+   * The update for `variables` from their gradients already concatenated in that order (see
+   * `concatFlat`), e.g. summed over micro-batches as one vector: one Add per micro-batch instead
+   * of one per variable.
+   */
+  applyFlatGradient(variables: readonly tf.Variable[], g: tf.Tensor1D): void {
+    const names = variables.map((v) => v.name);
+    const sizes = variables.map((v) => v.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (g.size !== total) throw new Error(`FlatAdamOptimizer: a flat gradient of ${g.size} values for variables holding ${total}`);
     if (!this.layout) {
-      const total = sizes.reduce((a, b) => a + b, 0);
       this.layout = { names, sizes };
       this.m = tf.tidy(() => tf.zeros([total]).variable(false));
       this.v = tf.tidy(() => tf.zeros([total]).variable(false));
@@ -67,16 +91,13 @@ export class FlatAdamOptimizer extends tf.Optimizer {
       throw new Error(`FlatAdamOptimizer: its state is laid out for ${this.layout.names.length} variables (${this.layout.names.slice(0, 3).join(', ')}, ...); this update has ${names.length} (${names.slice(0, 3).join(', ')}, ...)`);
     }
     const m = this.m!, v = this.v!;
-    const flat = (ts: readonly tf.Tensor[]): tf.Tensor1D => tf.tidy(() => (ts.length === 1 ? viewAs<tf.Rank.R1>(ts[0]!, [ts[0]!.size]) : tf.concat(ts.map((t) => viewAs<tf.Rank.R1>(t, [t.size])))));
     tf.tidy(() => {
       const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
       const oneMinusAccBeta2 = tf.sub(1, this.accBeta2);
       // Each stage in its own tidy so that only a few flat temporaries are alive at a time (the
       // wasm heap is capped at 4 GiB; InceptionV3's flat vector is 87 MB).
-      const g = flat(pairs.map(([, t]) => t));
       const newM = tf.tidy(() => tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
       const newV = tf.tidy(() => tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-      g.dispose();
       m.assign(newM);
       v.assign(newV);
       const step = tf.tidy(() => {
@@ -84,10 +105,10 @@ export class FlatAdamOptimizer extends tf.Optimizer {
         const biasCorrectedSecondMoment = tf.div(newV, oneMinusAccBeta2);
         return tf.mul(tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), this.epsilon)), -this.learningRate);
       });
-      const newValues = tf.tidy(() => tf.add(step, flat(values)));
+      const newValues = tf.tidy(() => tf.add(step, concatFlat(variables)));
       step.dispose();
-      const parts = values.length === 1 ? [newValues] : tf.split(newValues, sizes);
-      values.forEach((value, i) => value.assign(viewAs(parts[i]!, value.shape)));
+      const parts = variables.length === 1 ? [newValues] : tf.split(newValues, sizes);
+      variables.forEach((value, i) => value.assign(viewAs(parts[i]!, value.shape)));
       this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
       this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
     });
@@ -103,4 +124,42 @@ export class FlatAdamOptimizer extends tf.Optimizer {
   override getConfig(): tf.serialization.ConfigDict {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
+}
+
+/**
+ * Micro-batch gradients of `variables` summed as one flat vector (one Concat and one Add per
+ * micro-batch instead of an Add per variable; the same sums, element for element) and applied
+ * with `FlatAdamOptimizer.applyFlatGradient`.
+ */
+export function flatGradientSum(variables: readonly tf.Variable[]): GradientSum {
+  let total: tf.Tensor1D | undefined;
+  return {
+    add(grads) {
+      try {
+        const missing = variables.find((v) => !grads[v.name]);
+        if (missing) throw new Error(`flatGradientSum: no gradient for ${missing.name}`);
+        const flat = concatFlat(variables.map((v) => grads[v.name]!));
+        if (!total) total = flat;
+        else {
+          const next = tf.add(total, flat);
+          tf.dispose([total, flat]);
+          total = next as tf.Tensor1D;
+        }
+      } finally {
+        tf.dispose(Object.values(grads));
+      }
+    },
+    applyTo(optimizer) {
+      if (!total) return;
+      // Not instanceof: tf.Optimizer's Symbol.hasInstance says yes to every optimizer.
+      const flat = optimizer as Partial<FlatAdamOptimizer>;
+      if (typeof flat.applyFlatGradient !== 'function') throw new Error('flatGradientSum needs a FlatAdamOptimizer');
+      try {
+        flat.applyFlatGradient.call(optimizer, variables, total);
+      } finally {
+        total.dispose();
+        total = undefined;
+      }
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/train/backend.js';
-import { FlatAdamOptimizer } from '../../src/train/flat-adam.js';
+import { FlatAdamOptimizer, flatGradientSum } from '../../src/train/flat-adam.js';
+import { trainStep, variablesOf } from '../../src/train/step.js';
 
 const SHAPES: number[][] = [[3, 3, 2, 4], [4], [7, 5], [1], [2, 1, 3]];
 
@@ -63,5 +64,37 @@ describe('FlatAdamOptimizer', () => {
     expect(Array.from(await v0.data())).toEqual([expect.closeTo(0, 4), expect.closeTo(2, 4)]);
     skip.dispose();
     tf.dispose([v0, v1]);
+  });
+});
+
+describe('flatGradientSum', () => {
+  function model(): tf.LayersModel {
+    const input = tf.input({ shape: [6] });
+    const h = tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(h) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: out });
+  }
+
+  it('sums micro-batch gradients to what the per-variable sum gives, value for value (wasm)', async () => {
+    await selectBackend('wasm');
+    const x = tf.randomNormal([7, 6], 0, 1, 'float32', 3);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1], 'int32'), 5);
+    const a = model(), b = model();
+    const va = variablesOf(a), vb = variablesOf(b);
+    const stock = tf.train.adam(0.01), flat = new FlatAdamOptimizer(0.01);
+    for (let s = 0; s < 3; s++) {
+      const la = trainStep(a, stock, va, x, y, 3); // micro-batches of 3 + 3 + 1
+      const lb = trainStep(b, flat, vb, x, y, 3, flatGradientSum(vb));
+      expect((await lb.data())[0]).toBe((await la.data())[0]);
+      tf.dispose([la, lb]);
+    }
+    const wa = a.getWeights(), wb = b.getWeights();
+    for (let i = 0; i < wa.length; i++) expect(Array.from(await wb[i]!.data())).toEqual(Array.from(await wa[i]!.data()));
+    const sum = flatGradientSum(vb);
+    expect(() => sum.add({ [vb[0]!.name]: tf.zerosLike(vb[0]!) })).toThrow(/no gradient for/);
+    const other = flatGradientSum(vb);
+    other.add(Object.fromEntries(vb.map((v) => [v.name, tf.onesLike(v)])));
+    expect(() => other.applyTo(stock)).toThrow(/needs a FlatAdamOptimizer/);
+    tf.dispose([x, y]);
   });
 });
