@@ -23,6 +23,8 @@ export interface FineTuner {
   readonly optimizer: tf.Optimizer;
   /** Batch-norm layers that train with the analytic gradient (0 with `stock`). */
   readonly fastBatchNormLayers: number;
+  /** Bias-free Conv2D layers that train as plain Conv2D (0 with `stock`). */
+  readonly plainConvLayers: number;
   /** One optimizer step on `x`/`y` (one-hot); returns the batch's mean loss. */
   step(x: tf.Tensor, y: tf.Tensor): tf.Scalar;
   /** Frees the optimizer state and gives the batch-norm layers their own code back. */
@@ -50,6 +52,7 @@ export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): 
     vars,
     optimizer,
     fastBatchNormLayers: bn.layers,
+    plainConvLayers: conv.layers,
     step: (x, y) => {
       try {
         return trainStep(model, optimizer, vars, x, y, opts.microBatch, stock ? undefined : flatGradientSum(vars));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/train/backend.js';
 import { createFineTuner } from '../../src/train/fine-tuner.js';
+import { lossOf } from '../../src/train/step.js';
 import { assemble, buildBackbone, buildHead } from '../../src/train/models/registry.js';
 
 /** small-cnn + head, as `retina train --model small-cnn --fine-tune` builds it. */
@@ -79,4 +80,58 @@ describe('createFineTuner', () => {
     a.dispose();
     b.dispose();
   });
+
+  it('covers every InceptionV3 unit: 94 batch norms, 94 convolutions', async () => {
+    await selectBackend('wasm');
+    const backbone = await buildBackbone({ model: 'inception-v3', seed: 1, trainable: true });
+    const head = buildHead(2048, 1);
+    const full = assemble(backbone.model, head);
+    const tuner = createFineTuner(full, { lr: 1e-4, microBatch: 1 });
+    expect([tuner.fastBatchNormLayers, tuner.plainConvLayers, tuner.vars.length]).toEqual([94, 94, 284]);
+    tuner.dispose();
+    full.dispose();
+    head.layer.dispose();
+  });
+
+  // About a minute on two cores: InceptionV3 at 299x299, two gradient passes and four steps.
+  it.runIf(process.env['RETINA_FULL_GRAD_TESTS'] === '1')('InceptionV3: the stock gradients, and a quarter of the stock kernels per step', async () => {
+    await selectBackend('wasm');
+    const x = tf.randomUniform([2, 299, 299, 3], -1, 1, 'float32', 1);
+    const y = tf.oneHot(tf.tensor1d([2, 4], 'int32'), 5);
+    const backbone = await buildBackbone({ model: 'inception-v3', seed: 1, trainable: true });
+    const head = buildHead(2048, 1);
+    const full = assemble(backbone.model, head);
+    const vars = full.trainableWeights.map((w) => w.read() as tf.Variable);
+    const grads = async () => {
+      const r = tf.variableGrads(() => lossOf(full.apply(x, { training: true }) as tf.Tensor, y), vars);
+      const out = { loss: (await r.value.data())[0]!, grads: await Promise.all(vars.map(async (v) => (await r.grads[v.name]!.data()) as Float32Array)) };
+      tf.dispose([r.value, ...Object.values(r.grads)]);
+      return out;
+    };
+    const want = await grads();
+    const fast = createFineTuner(full, { lr: 1e-4, microBatch: 2 });
+    const got = await grads();
+    expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-6);
+    let worst = 0;
+    want.grads.forEach((w, i) => {
+      let n = 0, d = 0;
+      for (let j = 0; j < w.length; j++) {
+        n += (got.grads[i]![j]! - w[j]!) ** 2;
+        d += w[j]! ** 2;
+      }
+      worst = Math.max(worst, Math.sqrt(n / d));
+    });
+    expect(worst).toBeLessThan(1e-4); // measured 2e-5 (a BN offset whose sum nearly cancels)
+    const fastCount = await kernelsPerStep(() => fast.step(x, y));
+    fast.dispose();
+    const stock = createFineTuner(full, { lr: 1e-4, microBatch: 2, stock: true });
+    const stockCount = await kernelsPerStep(() => stock.step(x, y));
+    stock.dispose();
+    // Counted on 2026-11-26 at batch 1: stock 13,057, fast 3,181.
+    expect(stockCount.total).toBeGreaterThan(12_000);
+    expect(fastCount.total).toBeLessThan(3_300);
+    tf.dispose([x, y]);
+    full.dispose();
+    head.layer.dispose();
+  }, 600_000);
 });
