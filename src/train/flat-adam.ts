@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradientSum } from './step.js';
-import { viewAs } from './tensor-view.js';
+import { viewAs } from '../tensor-view.js';
 
 /**
  * `tensors` as one flat vector, in order: one Concat kernel (the reshapes are views, see

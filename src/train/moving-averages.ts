@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { viewAs } from './tensor-view.js';
+import { viewAs } from '../tensor-view.js';
 
 /** A weight that can be read and overwritten: tfjs-layers' LayerVariable. */
 export interface WritableWeight {
