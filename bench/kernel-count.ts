@@ -7,9 +7,13 @@
  *
  *   npx tsx bench/kernel-count.ts [--model inception-v3|small-cnn] [--batch 1] [--micro-batch N]
  *                                 [--path both|stock|fast] [--backend wasm] [--steps 3] [--json]
+ *                                 [--gpu-kernels]
  *
  * Per path: a fresh model (seed 1), one warm-up step, one step under `tf.profile` (counts, and the
  * kernels' own time), then `--steps` timed steps without the profiler (wall ms per step, median).
+ * `--gpu-kernels` registers the convolution-gradient kernels `retina train --backend webgpu` uses
+ * (src/gpu: the filter gradient composed of tfjs ops, whose nested kernels count too) on the
+ * wasm backend, so the count is what a GPU step dispatches through the engine.
  * On wasm every millisecond is host time; with small-cnn the arithmetic is negligible, so its step
  * time is mostly per-kernel overhead (engine, tape, JavaScript), what a GPU step pays per kernel.
  */
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     steps: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
+    'gpu-kernels': { type: 'boolean', default: false },
   },
 });
 const model = values.model as ModelName;
@@ -106,13 +111,18 @@ async function measure(path: 'stock' | 'fast'): Promise<KernelCountReport> {
 }
 
 const backend = await selectBackend(values.backend);
+if (values['gpu-kernels']) {
+  // initWebGpu's defaults: filter gradient `auto` (composed), input gradient one kernel, no fast reductions.
+  const { registerFastConvGradients } = await import('../src/gpu/fast-conv-kernels.js');
+  registerFastConvGradients(backend.name, { filter: 'auto', input: 'stock' });
+}
 const reports: KernelCountReport[] = [];
 for (const p of paths) reports.push(await measure(p));
-const context = { model, batch, microBatch, backend: backend.name, steps, date: new Date().toISOString(), loadavg: loadavg().map((l) => +l.toFixed(2)) };
+const context = { model, batch, microBatch, backend: backend.name, gpuKernels: values['gpu-kernels'], steps, date: new Date().toISOString(), loadavg: loadavg().map((l) => +l.toFixed(2)) };
 if (values.json) {
   console.log(JSON.stringify({ ...context, reports }, null, 2));
 } else {
-  console.log(`${model}, batch ${batch} (micro-batch ${microBatch}), backend ${backend.name}, load average ${context.loadavg.join(' ')}`);
+  console.log(`${model}, batch ${batch} (micro-batch ${microBatch}), backend ${backend.name}${values['gpu-kernels'] ? ' with the GPU\'s convolution-gradient kernels' : ''}, load average ${context.loadavg.join(' ')}`);
   const names = [...new Set(reports.flatMap((r) => Object.keys(r.byName)))]
     .sort((a, b) => Math.max(...reports.map((r) => r.byName[b] ?? 0)) - Math.max(...reports.map((r) => r.byName[a] ?? 0)));
   console.log(['kernel'.padEnd(28), ...reports.map((r) => r.path.padStart(9)), ...reports.map((r) => `${r.path} ms`.padStart(11))].join(''));
