@@ -23,3 +23,14 @@ export function viewAs<R extends tf.Rank>(x: tf.Tensor, shape: tf.ShapeMap[R]): 
   backend.incRef(x.dataId);
   return tf.engine().makeTensorFromTensorInfo({ dataId: x.dataId, shape: (shape as number[]).slice(), dtype: x.dtype }, backend) as tf.Tensor<R>;
 }
+
+/**
+ * A second tensor on `x`'s data (same shape), as the cpu/webgpu Identity kernel makes it, without
+ * a kernel; undefined where that is not known to be safe (other backends, string or complex data).
+ */
+export function sharedTensor(x: tf.Tensor): tf.Tensor | undefined {
+  if (!VIEW_RESHAPE_BACKENDS.has(tf.getBackend()) || !(x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool')) return undefined;
+  const backend = tf.backend();
+  backend.incRef(x.dataId);
+  return tf.engine().makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype }, backend);
+}

@@ -3,6 +3,7 @@ import { useFastBatchNormTraining } from './batch-norm-training.js';
 import { usePlainConvTraining } from './conv-training.js';
 import { FlatAdamOptimizer, flatGradientSum } from './flat-adam.js';
 import { MovingAverageBatch } from './moving-averages.js';
+import { withSharedTapeSaves } from './tape-views.js';
 import { trainStep, variablesOf } from './step.js';
 
 export interface FineTunerOptions {
@@ -37,7 +38,8 @@ export interface FineTuner {
  * Adam over all variables as one flat vector (`FlatAdamOptimizer`, with micro-batch gradients
  * summed flat by `flatGradientSum`), batch norm with its analytic
  * gradient and its moving averages applied once per step (`useFastBatchNormTraining`,
- * `MovingAverageBatch`), and bias-free convolutions as plain Conv2D (`usePlainConvTraining`). Each
+ * `MovingAverageBatch`), bias-free convolutions as plain Conv2D (`usePlainConvTraining`), and the
+ * tape's saved tensors shared instead of cloned (`withSharedTapeSaves`). Each
  * gives tfjs' numbers: equal values, or gradients equal to float rounding (tests compare them).
  */
 export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): FineTuner {
@@ -55,7 +57,8 @@ export function createFineTuner(model: tf.LayersModel, opts: FineTunerOptions): 
     plainConvLayers: conv.layers,
     step: (x, y) => {
       try {
-        return trainStep(model, optimizer, vars, x, y, opts.microBatch, stock ? undefined : flatGradientSum(vars));
+        if (stock) return trainStep(model, optimizer, vars, x, y, opts.microBatch);
+        return withSharedTapeSaves(() => trainStep(model, optimizer, vars, x, y, opts.microBatch, flatGradientSum(vars)));
       } finally {
         // The moving statistics of the layers that ran, as tfjs-layers would have left them.
         movingAverages.flush();
