@@ -59,6 +59,13 @@ export interface KernelCountReport {
   fastBatchNormLayers: number;
   variables: number;
   loss: number;
+  /** wasm only: the heap's size after this path's steps (it grows, never shrinks: run one path per process to compare). */
+  wasmHeapMiB: number | null;
+}
+
+function wasmHeapMiB(): number | null {
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? +(heap.length / 2 ** 20).toFixed(0) : null;
 }
 
 async function measure(path: 'stock' | 'fast'): Promise<KernelCountReport> {
@@ -101,7 +108,7 @@ async function measure(path: 'stock' | 'fast'): Promise<KernelCountReport> {
     byName: Object.fromEntries(Object.entries(byName).sort((a, b) => b[1] - a[1])),
     msByName: Object.fromEntries(Object.entries(msByName).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +v.toFixed(1)])),
     kernelMs, profiledStepMs, stepMs: sorted[Math.floor(sorted.length / 2)] ?? NaN, stepsMs,
-    fastBatchNormLayers: tuner.fastBatchNormLayers, variables: tuner.vars.length, loss,
+    fastBatchNormLayers: tuner.fastBatchNormLayers, variables: tuner.vars.length, loss, wasmHeapMiB: wasmHeapMiB(),
   };
   tuner.dispose();
   tf.dispose([x, y]);
@@ -138,4 +145,5 @@ if (values.json) {
   row('fast BN layers', (r) => String(r.fastBatchNormLayers));
   row('variables', (r) => String(r.variables));
   row('loss (2nd step)', (r) => r.loss.toFixed(5));
+  row('wasm heap MiB', (r) => String(r.wasmHeapMiB ?? '-'));
 }
