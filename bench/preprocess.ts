@@ -143,6 +143,18 @@ for (const [name, input, n, sources] of [['Kaggle originals (10 real, 2592x1944-
   say(`- --normalize ben-graham --dtype float16 --threads ${all}: ${bg.imagesPerSecond} images/s, peak RSS ${bg.peakRssMiB} MiB`);
 }
 
+say(`\n## garbage collection: Node started with and without NODE_FLAGS (${NODE_FLAGS.join(' ')}), ${BIG} synthetic 1024x683, --threads 1`);
+for (const flags of [[], NODE_FLAGS]) {
+  const out = join(WORK, 'gc-out');
+  await rm(out, { recursive: true, force: true });
+  const r = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...flags, '--trace-gc', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
+    '--images', synthBig.images, '--labels', synthBig.labels, '--out', out, '--threads', '1']);
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  // --trace-gc lines and the --json result share stdout; the result is the last '{' at a line start.
+  const json = JSON.parse(r.stdout.slice(r.stdout.startsWith('{') ? 0 : r.stdout.lastIndexOf('\n{') + 1)) as { imagesPerSecond: number };
+  say(`- ${flags.length ? flags.join(' ') : 'no flags'}: ${(r.stdout.match(/Mark-Compact/g) ?? []).length} mark-compacts, ${(r.stdout.match(/Scavenge/g) ?? []).length} scavenges, CPU ${(Number(cpu?.[1]) + Number(cpu?.[2])).toFixed(1)} s, ${json.imagesPerSecond} images/s, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]) / 1024)} MiB`);
+}
+
 say(`\n## memory: peak RSS against image count (--threads ${all})`);
 const big = await preprocessRun(synthBig, all);
 const small = await preprocessRun(synth, all);
