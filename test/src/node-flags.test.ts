@@ -14,6 +14,12 @@ describe('node flags', () => {
     expect(out).toMatch(/^retina\/\d+\.\d+\.\d+/);
   });
 
+  it('the GPU bundle\'s entry script and the Slurm examples pass the same flags', () => {
+    const flags = NODE_FLAGS.join(' ');
+    expect(readFileSync(join(ROOT, 'bench', 'gpu', 'pack-bundle.sh'), 'utf8')).toContain(`exec "$B/bin/node" ${flags} "$B/app/bin/run.js"`);
+    for (const f of ['preprocess', 'index', 'train']) expect(readFileSync(join(ROOT, 'slurm', 'examples', `${f}.sbatch`), 'utf8')).toContain(`NODE_FLAGS=(${flags})`);
+  });
+
   it('are flags Node accepts (a typo would stop every Slurm task at start)', () => {
     expect(execFileSync(process.execPath, [...NODE_FLAGS, '-p', '1+1'], { encoding: 'utf8' }).trim()).toBe('2');
   });
