@@ -1,3 +1,5 @@
+import { assembleModule, compileOrNull, simd, Wasm, type WasmModule } from './wasm-asm.js';
+
 /**
  * uint8 → float32 conversion with an affine map (default x / 127.5 - 1, i.e. [0, 255] → [-1, 1]),
  * the step between stored uint8 tensors and a model's float input. A plain JS loop manages about
@@ -31,7 +33,7 @@ export function normalizeJs(src: Uint8Array, dst: Float32Array, opts: NormalizeO
 //   loop while blocks != 0: v = load16(src); w = widen-low(v);  store dst+0,16 from w's halves
 //                           w = widen-high(v); store dst+32,48; src += 16; dst += 64; blocks -= 1)
 // Each lane: u8 → u16 → u32 → f32, then * scale + bias. Memory is imported so JS sizes it.
-const SIMD_OP = (op: number): number[] => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
+const SIMD_OP = simd;
 const STORE_LANES = (widen: number, offset: number): number[] => [
   0x20, 1, // local.get $dst
   0x20, 8, ...SIMD_OP(widen), // i32x4.extend_{low,high}_i16x8_u
@@ -41,7 +43,6 @@ const STORE_LANES = (widen: number, offset: number): number[] => [
   ...SIMD_OP(0x0b), 0x00, offset, // v128.store offset=…
 ];
 const BODY: number[] = [
-  0x01, 0x04, 0x7b, // 4 locals of type v128
   0x20, 3, ...SIMD_OP(0x13), 0x21, 5, // vs = f32x4.splat(scale)
   0x20, 4, ...SIMD_OP(0x13), 0x21, 6, // vb = f32x4.splat(bias)
   0x02, 0x40, 0x03, 0x40, // block, loop
@@ -55,51 +56,13 @@ const BODY: number[] = [
   0x20, 1, 0x41, 0xc0, 0x00, 0x6a, 0x21, 1, // dst += 64
   0x20, 2, 0x41, 1, 0x6b, 0x21, 2, // blocks -= 1
   0x0c, 0, 0x0b, 0x0b, // br loop; end loop; end block
-  0x0b, // end func
 ];
-const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const str = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
-const MODULE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  ...section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7d, 0x7d, 0]), // type: (i32 i32 i32 f32 f32) -> ()
-  ...section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1]), // import memory env.mem, min 1 page
-  ...section(3, [1, 0]), // one function of type 0
-  ...section(7, [1, ...str('norm'), 0x00, 0]), // export "norm"
-  ...section(10, [1, ...uleb(BODY.length), ...BODY]),
-]);
-
-/**
- * The few WebAssembly APIs used here. tsconfig's lib (ES2023, no DOM) does not declare the
- * WebAssembly namespace, though Node provides it; declare just what we call.
- */
-interface WasmModule { readonly __wasmModule?: never }
-interface WasmMemory { readonly buffer: ArrayBuffer }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
-  Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+// (i32 src, i32 dst, i32 blocks, f32 scale, f32 bias) -> (), 4 v128 locals
+const MODULE = assembleModule([{ name: 'norm', params: [0x7f, 0x7f, 0x7f, 0x7d, 0x7d], locals: [[4, 0x7b]], body: BODY }]);
 
 let compiled: WasmModule | null | undefined;
 function simdModule(): WasmModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(MODULE);
-    } catch {
-      compiled = null; // no SIMD: fall back to JS
-    }
-  }
+  if (compiled === undefined) compiled = compileOrNull(MODULE); // null: no SIMD, fall back to JS
   return compiled;
 }
 
@@ -132,13 +95,13 @@ export function createNormalizer(capacity: number, opts: NormalizeOptions = {}):
   const mod = simdModule();
   const outOffset = Math.ceil(capacity / 64) * 64 + 64; // 16 bytes of slack for the last block's read
   const pages = Math.max(1, Math.ceil((outOffset + capacity * 4 + 64) / 65536));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const memory = new Wasm.Memory({ initial: pages, maximum: pages });
   const input = new Uint8Array(memory.buffer, 0, capacity);
   const output = new Float32Array(memory.buffer, outOffset, capacity);
   if (!mod) {
     return { capacity, input, output, simd: false, run: (n = capacity) => (normalizeJs(input.subarray(0, n), output, { scale, bias }), output.subarray(0, n)) };
   }
-  const norm = (new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as { norm: (s: number, d: number, b: number, sc: number, bi: number) => void }).norm;
+  const norm = (new Wasm.Instance(mod, { env: { mem: memory } }).exports as unknown as { norm: (s: number, d: number, b: number, sc: number, bi: number) => void }).norm;
   const fscale = Math.fround(scale);
   const fbias = Math.fround(bias);
   return {

@@ -4,6 +4,7 @@ import { RetinaError, badArgument, messageOf } from './errors.js';
 import { findRetina, type RetinaCircle } from './retina-box.js';
 import { benGrahamSigma, finishTensor } from './finish.js';
 import { plainJpegSize } from './jpeg-header.js';
+import { resample } from './resample.js';
 
 /** How an image becomes a tensor; shared by `retina preprocess` and the trainer's `images` source. */
 export interface TransformOptions {
@@ -86,10 +87,10 @@ export function squareRegion(work: WorkingImage, crop: TransformOptions['crop'])
 
 /**
  * Crop, resize and pad to `size` x `size`: the part of the square inside the working image is
- * extracted and resized in one libvips pipeline, the rest (outside the camera's frame) is black,
- * so a clipped circle stays centred.
+ * resampled (antialiased triangle filter, `resample`), the rest (outside the camera's frame) is
+ * black, so a clipped circle stays centred.
  */
-export async function renderSquare(work: WorkingImage, region: { cx: number; cy: number; half: number }, size: number): Promise<Uint8Array> {
+export function renderSquare(work: WorkingImage, region: { cx: number; cy: number; half: number }, size: number): Uint8Array {
   const s = size / (2 * region.half);
   const ox = region.cx - region.half, oy = region.cy - region.half;
   const left = Math.max(0, Math.round(ox)), top = Math.max(0, Math.round(oy));
@@ -98,14 +99,8 @@ export async function renderSquare(work: WorkingImage, region: { cx: number; cy:
   const tw = Math.min(size, Math.max(1, Math.round(w * s))), th = Math.min(size, Math.max(1, Math.round(h * s)));
   const padLeft = Math.min(size - tw, Math.max(0, Math.round((left - ox) * s)));
   const padTop = Math.min(size - th, Math.max(0, Math.round((top - oy) * s)));
-  const { data, info } = await sharp(work.data, { raw: { width: work.width, height: work.height, channels: 3 } })
-    .extract({ left, top, width: w, height: h })
-    .resize(tw, th, { fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.width !== tw || info.height !== th || info.channels !== 3) throw new Error(`internal: resized to ${info.width}x${info.height}x${info.channels}, wanted ${tw}x${th}x3`);
-  if (tw === size && th === size) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  // Padding rows in JS is a few memcpy calls, cheaper than a libvips embed.
+  const data = resample({ src: work.data, width: work.width, height: work.height, left, top, cropWidth: w, cropHeight: h, outWidth: tw, outHeight: th });
+  if (tw === size && th === size) return data;
   const out = new Uint8Array(size * size * 3);
   for (let y = 0; y < th; y++) out.set(data.subarray(y * tw * 3, (y + 1) * tw * 3), ((padTop + y) * size + padLeft) * 3);
   return out;
@@ -118,27 +113,48 @@ export async function blurSquare(square: Uint8Array, size: number): Promise<Uint
 }
 
 /**
- * Every libvips step of the transform: decode (EXIF-oriented, shrunk on load), find the retina,
- * crop/resize/pad into the square, and blur it when Ben Graham is asked. What is left (Ben
- * Graham's arithmetic, dtype conversion) is `finishTensor`, cheap JS that may run in a worker.
+ * Decode `input` into the working copy, naming the file when it cannot be decoded.
  *
  * @throws RetinaError CORRUPT naming the input when the image cannot be decoded.
  */
-export async function transformToSquare(input: string | Uint8Array, opts: TransformOptions): Promise<SquareImage> {
+export async function decodeForTransform(input: string | Uint8Array, opts: TransformOptions): Promise<WorkingImage> {
   checkOptions(opts);
-  let work: WorkingImage;
   try {
-    work = await decodeWorking(input, opts.size);
+    return await decodeWorking(input, opts.size);
   } catch (err) {
     const file = typeof input === 'string' ? input : undefined;
     throw new RetinaError('CORRUPT', `Cannot decode ${file ?? 'image bytes'}: ${messageOf(err)}`, {
       ...(file ? { location: { file } } : {}), hint: 'Replace the file, or pass --skip-invalid to reject it and go on.', cause: err,
     });
   }
+}
+
+/**
+ * Everything after decoding, as a square: find the retina, crop/resize/pad, and blur when Ben
+ * Graham is asked. Pure computation on the working copy, so it may run on any thread.
+ */
+export async function squareFromWorking(work: WorkingImage, opts: TransformOptions): Promise<SquareImage> {
   const region = squareRegion(work, opts.crop);
-  const square = await renderSquare(work, region, opts.size);
+  const square = renderSquare(work, region, opts.size);
   const blurred = opts.normalize === 'ben-graham' ? await blurSquare(square, opts.size) : undefined;
   return { square, blurred, circle: region.circle };
+}
+
+/** Everything after decoding, to the stored tensor (`squareFromWorking` then `finishTensor`). */
+export async function tensorFromWorking(work: WorkingImage, opts: TransformOptions): Promise<Uint8Array> {
+  const { square, blurred } = await squareFromWorking(work, opts);
+  return finishTensor(square, blurred, opts.size, opts.dtype);
+}
+
+/**
+ * The image steps of the transform: decode (EXIF-oriented, shrunk on load), find the retina,
+ * crop/resize/pad into the square, and blur it when Ben Graham is asked. What is left (Ben
+ * Graham's arithmetic, dtype conversion) is `finishTensor`.
+ *
+ * @throws RetinaError CORRUPT naming the input when the image cannot be decoded.
+ */
+export async function transformToSquare(input: string | Uint8Array, opts: TransformOptions): Promise<SquareImage> {
+  return squareFromWorking(await decodeForTransform(input, opts), opts);
 }
 
 /**
@@ -150,11 +166,11 @@ export async function transformToSquare(input: string | Uint8Array, opts: Transf
  * @throws RetinaError CORRUPT when the image cannot be decoded, BAD_ARGUMENT for bad options.
  */
 export async function transformImage(input: string | Uint8Array, opts: TransformOptions = DEFAULT_TRANSFORM): Promise<Uint8Array> {
-  const { square, blurred } = await transformToSquare(input, opts);
-  return finishTensor(square, blurred, opts.size, opts.dtype);
+  return tensorFromWorking(await decodeForTransform(input, opts), opts);
 }
 
-function checkOptions(opts: TransformOptions): void {
+/** @throws RetinaError BAD_ARGUMENT for options outside their range. */
+export function checkOptions(opts: TransformOptions): void {
   if (!Number.isInteger(opts.size) || opts.size < 8 || opts.size > 4096) throw badArgument('--size', 'an integer from 8 to 4096', opts.size);
   if (opts.crop !== 'auto' && opts.crop !== 'none') throw badArgument('--crop', 'auto or none', opts.crop);
   if (opts.normalize !== 'none' && opts.normalize !== 'ben-graham') throw badArgument('--normalize', 'none or ben-graham', opts.normalize);

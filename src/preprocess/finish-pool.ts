@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { DType } from '../../formats/types.js';
-import { finishTensor } from '../finish.js';
+import { tensorFromWorking, type TransformOptions, type WorkingImage } from '../transform.js';
+import type { FinishTask } from './finish-worker.js';
 
-/** Runs the JS finishing step (Ben Graham, dtype conversion) on piscina workers, or inline when there is nothing to do. */
+/** Turns decoded working copies into stored tensors, on piscina workers or inline. */
 export interface Finisher {
-  finish(square: Uint8Array, blurred: Uint8Array | undefined, size: number, dtype: DType): Promise<Uint8Array>;
+  finish(work: WorkingImage, transform: TransformOptions): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -21,15 +21,18 @@ function workerFile(): string {
   return fileURLToPath(compiled);
 }
 
-/** A finisher with `threads` piscina workers; 0 threads finishes inline (uint8 without normalisation is a no-op). */
+/**
+ * A finisher with `threads` piscina workers, or inline on the calling thread with 0. The working
+ * copy is copied into the worker (it cannot be moved: sharp's buffers are external memory), which
+ * costs the main thread less than detection and resampling would.
+ */
 export function createFinisher(threads: number): Finisher {
-  if (threads === 0) {
-    return { finish: async (sq, bl, size, dtype) => finishTensor(sq, bl, size, dtype), close: async () => {} };
-  }
+  if (threads === 0) return { finish: tensorFromWorking, close: async () => {} };
   const pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
   return {
-    async finish(square, blurred, size, dtype) {
-      const out: unknown = await pool.run({ square, blurred, size, dtype });
+    async finish(work, transform) {
+      const task: FinishTask = { work, transform };
+      const out: unknown = await pool.run(task);
       if (!(out instanceof Uint8Array)) throw new TypeError('finish worker returned no bytes');
       return out;
     },

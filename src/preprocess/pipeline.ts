@@ -1,5 +1,5 @@
 import type { TransformOptions } from '../transform.js';
-import { transformToSquare } from '../transform.js';
+import { decodeForTransform } from '../transform.js';
 import { RetinaError, messageOf } from '../errors.js';
 import type { Finisher } from './finish-pool.js';
 import { Semaphore } from './threads.js';
@@ -12,7 +12,7 @@ export type Outcome<T> = { item: T; tensor: Uint8Array } | { item: T; error: str
  * Transform `items` in parallel and hand the outcomes to `sink` strictly in input order, with at
  * most `window` images between read and sink: memory stays flat however many images there are,
  * and the output order (hence the shard bytes) does not depend on timing or thread count.
- * Decoding holds one of `decodeSlots`; finishing goes to the finisher. Stops launching new
+ * Decoding holds one of `decodeSlots`; everything after it goes to the finisher. Stops launching new
  * images as soon as `signal` aborts; the images in flight settle before it returns.
  */
 export async function transformInOrder<T extends { file: string }>(
@@ -21,20 +21,22 @@ export async function transformInOrder<T extends { file: string }>(
   sink: (outcome: Outcome<T>) => Promise<void>,
 ): Promise<void> {
   const slots = new Semaphore(opts.decodeSlots);
-  const { size, dtype } = opts.transform;
   const one = async (item: T): Promise<Outcome<T>> => {
-    let square;
-    await slots.acquire();
+    let work;
     try {
+      // Reading needs no decode slot: the next files are read while others decode.
       const bytes = await readWholeFile(item.file);
-      square = await transformToSquare(bytes, opts.transform);
+      await slots.acquire();
+      try {
+        work = await decodeForTransform(bytes, opts.transform);
+      } finally {
+        slots.release();
+      }
     } catch (err) {
       // The decoder's own words are the useful part of the reason.
       return { item, error: err instanceof RetinaError && err.cause !== undefined ? messageOf(err.cause) : messageOf(err) };
-    } finally {
-      slots.release();
     }
-    return { item, tensor: await opts.finisher.finish(square.square, square.blurred, size, dtype) };
+    return { item, tensor: await opts.finisher.finish(work, opts.transform) };
   };
   const pending = new Map<number, Promise<Outcome<T>>>();
   let launched = 0;

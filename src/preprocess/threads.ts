@@ -7,7 +7,7 @@ export interface ThreadPlan {
   decodeSlots: number;
   /** libvips worker threads per pipeline (`sharp.concurrency`). */
   vipsThreads: number;
-  /** piscina threads for Ben Graham / float conversion; 0 when there is no JS work. */
+  /** piscina threads for everything after decoding (detection, resampling, Ben Graham, dtype); 0: inline. */
   jsThreads: number;
   /** libuv threadpool size this process started with. */
   uvPool: number;
@@ -20,14 +20,17 @@ export interface ThreadPlan {
  * decoding `cpus` images at once with one libvips thread each, not one image with many threads.
  * Those pipelines run on libuv's threadpool, whose size is fixed when the process starts
  * (UV_THREADPOOL_SIZE, default 4): when it is smaller than `cpus`, fewer images run at once and
- * each gets more libvips threads instead, so the CPUs are still used. The JS finishing step is
- * ~5-10 % of the work per image; a quarter of the CPUs for it keeps the total near `cpus`.
+ * each gets more libvips threads instead, so the CPUs are still used. Everything after decoding
+ * (retina detection, resampling, Ben Graham, dtype) is JS/WebAssembly, 5-20 % of an image's work:
+ * inline on the main thread for a core or two, but from 4 CPUs on the main thread would become
+ * the bottleneck (it also dispatches decodes and writes records), so a quarter of the CPUs run it
+ * on piscina workers; Ben Graham and float output always get at least one.
  */
 export function planThreads(cpus: number, jsWork: boolean, env: NodeJS.ProcessEnv = process.env): ThreadPlan {
   const uvPool = /^\d+$/.test(env.UV_THREADPOOL_SIZE ?? '') ? Math.max(1, Number(env.UV_THREADPOOL_SIZE)) : 4;
   const decodeSlots = Math.max(1, Math.min(cpus, uvPool));
   const vipsThreads = Math.max(1, Math.round(cpus / decodeSlots));
-  const jsThreads = jsWork ? Math.max(1, Math.ceil(cpus / 4)) : 0;
+  const jsThreads = jsWork || cpus >= 4 ? Math.max(1, Math.ceil(cpus / 4)) : 0;
   const note = cpus > uvPool
     ? `only ${uvPool} libuv threads for ${cpus} CPUs: start retina with UV_THREADPOOL_SIZE=${cpus} (the Slurm scripts do) to decode ${cpus} images at once`
     : undefined;

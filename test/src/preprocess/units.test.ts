@@ -76,6 +76,9 @@ describe('planThreads', () => {
     expect(wide).toMatchObject({ decodeSlots: 4, vipsThreads: 4, jsThreads: 4 });
     expect(wide.note).toContain('UV_THREADPOOL_SIZE=16');
     expect(planThreads(16, true, { UV_THREADPOOL_SIZE: '16' })).toMatchObject({ decodeSlots: 16, vipsThreads: 1, note: undefined });
+    // From 4 CPUs the work after decoding leaves the main thread, even for plain uint8.
+    expect(planThreads(3, false, {})).toMatchObject({ jsThreads: 0 });
+    expect(planThreads(8, false, { UV_THREADPOOL_SIZE: '8' })).toMatchObject({ decodeSlots: 8, jsThreads: 2 });
   });
 });
 
