@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { generateFixtures } from '../fixtures/generate.js';
 import { usableCpus } from '../src/cpus.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SAMPLE = join(ROOT, '..', 'shared', 'data', 'kaggle-sample');
@@ -55,13 +56,19 @@ async function repeated(dir: string, sources: string[], n: number): Promise<{ im
 
 interface Run { imagesPerSecond: number; records: number; peakRssMiB: number; wallS: number; cpuS: number }
 
-async function preprocessRun(input: { images: string; labels: string }, threads: number, extra: string[] = []): Promise<Run> {
+/**
+ * One `retina preprocess` run (best of TRIES). `pin` runs it under `taskset -c 0`: the whole
+ * process (main thread, libvips and worker threads) on one CPU, the strict "per core" figure;
+ * unpinned, `--threads 1` still overlaps the main thread's JS with the libvips thread.
+ */
+async function preprocessRun(input: { images: string; labels: string }, threads: number, extra: string[] = [], pin = false): Promise<Run> {
   const best: Run[] = [];
   for (let t = 0; t < TRIES; t++) {
     const out = join(WORK, 'out');
     await rm(out, { recursive: true, force: true });
     const t0 = performance.now();
-    const r = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
+    const cmd = [...(pin ? ['taskset', '-c', '0'] : []), '/usr/bin/time'];
+    const r = await sh(cmd[0]!, [...cmd.slice(1), '-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
       '--images', input.images, '--labels', input.labels, '--out', out, '--threads', String(threads), ...extra],
       { env: { UV_THREADPOOL_SIZE: String(Math.max(4, threads)) } });
     const wallS = (performance.now() - t0) / 1000;
@@ -118,20 +125,34 @@ const synthBig = await repeated(join(WORK, 'synth-big'), synthFiles, BIG);
 
 for (const [name, input, n, sources] of [['Kaggle originals (10 real, 2592x1944-4928x3264)', real, real.files.length, originals], ['synthetic 1024x683', synth, SYNTH, synthFiles]] as const) {
   say(`\n## ${name}, ${n} images, --size 299 uint8`);
+  const pinned = await preprocessRun(input, 1, [], true);
   const one = await preprocessRun(input, 1);
   const many = await preprocessRun(input, all);
   const cpuMs = await cpuPerImage(join(WORK, 'cpu'), sources, n);
   const seed = await seedRun(299, input.files.slice(0, Math.min(60, input.files.length)));
   const seedMs = seed.msPerImage;
   const plain = await sharpPlain(input.files.slice(0, Math.min(60, input.files.length)), 299);
-  say(`- retina preprocess --threads 1: ${one.imagesPerSecond} images/s per core (${(1000 / one.imagesPerSecond).toFixed(1)} ms/image), peak RSS ${one.peakRssMiB} MiB`);
+  say(`- retina preprocess --threads 1, pinned to one CPU (taskset -c 0): **${pinned.imagesPerSecond} images/s per core** (${(1000 / pinned.imagesPerSecond).toFixed(1)} ms/image), peak RSS ${pinned.peakRssMiB} MiB`);
+  say(`- retina preprocess --threads 1, unpinned (main thread overlaps the libvips thread): ${one.imagesPerSecond} images/s (${(1000 / one.imagesPerSecond).toFixed(1)} ms/image), CPU ${(one.cpuS / one.records * 1000).toFixed(1)} ms/image incl. start-up`);
   say(`- retina preprocess --threads ${all}: ${many.imagesPerSecond} images/s on all ${all} cores, peak RSS ${many.peakRssMiB} MiB (wall ${many.wallS} s incl. startup and validation)`);
   say(`- retina preprocess, CPU time per image (marginal, --threads 1): ${cpuMs.toFixed(1)} ms = ${(1000 / cpuMs).toFixed(1)} images/s per core of CPU`);
   say(`- seed PIL + torchvision (1 thread): ${seedMs.toFixed(1)} ms/image wall = ${(1000 / seedMs).toFixed(1)} images/s; CPU ${seed.cpuMsPerImage.toFixed(1)} ms/image = ${(1000 / seed.cpuMsPerImage).toFixed(1)} images/s`);
-  say(`- ratio retina / seed per core: ${(one.imagesPerSecond / (1000 / seedMs)).toFixed(1)}x by wall time, ${(seed.cpuMsPerImage / cpuMs).toFixed(1)}x by CPU time`);
+  say(`- ratio retina / seed per core: ${(pinned.imagesPerSecond / (1000 / seedMs)).toFixed(1)}x by wall time (pinned), ${(seed.cpuMsPerImage / cpuMs).toFixed(1)}x by CPU time`);
   say(`- sharp plain resize(299, contain), 1 thread, no crop: ${plain.ms.toFixed(1)} ms/image wall, ${plain.cpuMs.toFixed(1)} ms CPU = ${(1000 / plain.cpuMs).toFixed(1)} images/s per core of CPU`);
   const bg = await preprocessRun(input, all, ['--normalize', 'ben-graham', '--dtype', 'float16']);
   say(`- --normalize ben-graham --dtype float16 --threads ${all}: ${bg.imagesPerSecond} images/s, peak RSS ${bg.peakRssMiB} MiB`);
+}
+
+say(`\n## garbage collection: Node started with and without NODE_FLAGS (${NODE_FLAGS.join(' ')}), ${BIG} synthetic 1024x683, --threads 1`);
+for (const flags of [[], NODE_FLAGS]) {
+  const out = join(WORK, 'gc-out');
+  await rm(out, { recursive: true, force: true });
+  const r = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...flags, '--trace-gc', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
+    '--images', synthBig.images, '--labels', synthBig.labels, '--out', out, '--threads', '1']);
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  // --trace-gc lines and the --json result share stdout; the result is the last '{' at a line start.
+  const json = JSON.parse(r.stdout.slice(r.stdout.startsWith('{') ? 0 : r.stdout.lastIndexOf('\n{') + 1)) as { imagesPerSecond: number };
+  say(`- ${flags.length ? flags.join(' ') : 'no flags'}: ${(r.stdout.match(/Mark-Compact/g) ?? []).length} mark-compacts, ${(r.stdout.match(/Scavenge/g) ?? []).length} scavenges, CPU ${(Number(cpu?.[1]) + Number(cpu?.[2])).toFixed(1)} s, ${json.imagesPerSecond} images/s, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]) / 1024)} MiB`);
 }
 
 say(`\n## memory: peak RSS against image count (--threads ${all})`);
@@ -141,7 +162,7 @@ say(`- synthetic 1024x683: ${SYNTH} images ${small.peakRssMiB} MiB, ${BIG} image
 const sampleOut = join(WORK, 'sample-out');
 await rm(sampleOut, { recursive: true, force: true });
 const t0 = performance.now();
-const s = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--skip-invalid',
+const s = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--skip-invalid',
   '--images', join(SAMPLE, 'train'), '--labels', join(SAMPLE, 'trainLabels.csv'), '--out', sampleOut]);
 say(`- real trainLabels.csv (35,126 rows, 35,116 missing files, --skip-invalid): ${((performance.now() - t0) / 1000).toFixed(1)} s wall incl. startup, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(s.stderr)?.[1]) / 1024)} MiB`);
 await writeFile(join(WORK, 'result.md'), lines.join('\n') + '\n');

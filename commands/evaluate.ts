@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
 import { backendFlag, decimal } from './_base/train-flags.js';
-import { evaluate, type EvaluateResult } from '../src/train/evaluate.js';
+import type { EvaluateResult } from '../src/train/evaluate.js';
 
 export default class Evaluate extends RetinaCommand<EvaluateResult> {
   static override summary = 'Score a trained model on a dataset split: loss, accuracy, quadratic weighted kappa, confusion matrix.';
@@ -24,6 +24,7 @@ export default class Evaluate extends RetinaCommand<EvaluateResult> {
 
   public async run(): Promise<EvaluateResult> {
     const { flags } = await this.parse(Evaluate);
+    const { evaluate } = await import('../src/train/evaluate.js');
     return evaluate({
       model: flags.model, data: flags.data, images: flags.images, labels: flags.labels, split: flags.split,
       batchSize: flags['batch-size'], valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { generateFixtures, parseSize, type FixtureResult } from '../fixtures/generate.js';
+import type { FixtureResult } from '../fixtures/generate.js';
 import { usableCpus } from '../src/cpus.js';
 
 export default class Fixtures extends RetinaCommand<FixtureResult> {
@@ -20,6 +20,7 @@ export default class Fixtures extends RetinaCommand<FixtureResult> {
 
   public async run(): Promise<FixtureResult> {
     const { flags } = await this.parse(Fixtures);
+    const { generateFixtures, parseSize } = await import('../fixtures/generate.js');
     const result = await generateFixtures({
       out: flags.out,
       count: flags.count,

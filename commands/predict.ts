@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
 import { backendFlag } from './_base/train-flags.js';
 import { Flags } from '@oclif/core';
-import { predict, type PredictResult } from '../src/train/predict.js';
+import type { PredictResult } from '../src/train/predict.js';
 
 export default class Predict extends RetinaCommand<PredictResult> {
   static override summary = 'Grade images with a trained model: probabilities of DR grades 0-4 per image.';
@@ -20,6 +20,7 @@ export default class Predict extends RetinaCommand<PredictResult> {
 
   public async run(): Promise<PredictResult> {
     const { flags, argv } = await this.parse(Predict);
+    const { predict } = await import('../src/train/predict.js');
     const result = await predict({ model: flags.model, images: argv as string[], backend: flags.backend });
     if (!this.jsonEnabled()) {
       for (const p of result.predictions) this.log(`${p.image}\tgrade ${p.grade}\t${p.probabilities.map((v) => v.toFixed(3)).join(' ')}`);

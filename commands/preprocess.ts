@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { preprocess, type PreprocessResult } from '../src/preprocess/run.js';
+import type { PreprocessResult } from '../src/preprocess/run.js';
 import { parseShard, shardFromSlurm } from '../src/shard-assign.js';
 import { badArgument } from '../src/errors.js';
 
@@ -51,6 +51,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
+      const { preprocess } = await import('../src/preprocess/run.js');
       const result = await preprocess({
         images: flags.images, labels: flags.labels, out: flags.out ?? `./retina-data/${flags.format}`, format: flags.format,
         transform: { size: flags.size, dtype: flags.dtype, crop: flags.crop, normalize: flags.normalize },

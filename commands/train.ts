@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
 import { backendFlag, decimal } from './_base/train-flags.js';
-import { train, type TrainResult } from '../src/train/train.js';
-import { MODEL_NAMES } from '../src/train/models/registry.js';
+import type { TrainResult } from '../src/train/train.js';
+import { MODEL_NAMES } from '../src/train/models/names.js';
 
 export default class Train extends RetinaCommand<TrainResult> {
   static override summary = 'Train a DR grader (tfjs InceptionV3 transfer learning or a small CNN) from a dataset or from JPEGs.';
@@ -47,6 +47,7 @@ export default class Train extends RetinaCommand<TrainResult> {
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
+      const { train } = await import('../src/train/train.js');
       return await train({
         source: flags.source, data: flags.data, images: flags.images, labels: flags.labels,
         model: flags.model, weights: flags.weights, fineTune: flags['fine-tune'],

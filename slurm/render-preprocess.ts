@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { arrayDirective } from './array-spec.js';
 import { directive, shellJoin, shellQuote } from './shell-quote.js';
-import { invocationLines, resourceDirectives, runForwardingTerm } from './script-parts.js';
+import { invocationLines, resourceDirectives, RUN_RETINA, runForwardingTerm } from './script-parts.js';
 import { preprocessArgv, type PreprocessJobSpec } from './preprocess-spec.js';
 import type { RetinaInvocation } from './retina-invocation.js';
 
@@ -47,7 +47,7 @@ export function renderPreprocessScript(spec: PreprocessJobSpec, retina: RetinaIn
     'echo "retina: array task $SLURM_ARRAY_TASK_ID = shard $SHARD/$TASKS on $(hostname) at $(date -Is) (restart ${SLURM_RESTART_COUNT:-0})"',
     '',
     ...runForwardingTerm(
-      `"$NODE" "$RETINA" preprocess ${shellJoin(preprocessArgv(preprocess))} --shard "$SHARD/$TASKS" --threads "\${SLURM_CPUS_PER_TASK:-${spec.resources.cpusPerTask}}"`,
+      `${RUN_RETINA} preprocess ${shellJoin(preprocessArgv(preprocess))} --shard "$SHARD/$TASKS" --threads "\${SLURM_CPUS_PER_TASK:-${spec.resources.cpusPerTask}}"`,
       'shard $SHARD cleanly',
     ),
   ];
@@ -77,7 +77,7 @@ export function renderIndexScript(spec: PreprocessJobSpec, retina: RetinaInvocat
     ...invocationLines(retina),
     `DATASET=${shellQuote(dataset)}`,
     '',
-    ...runForwardingTerm('"$NODE" "$RETINA" index "$DATASET"', 'the index'),
+    ...runForwardingTerm(`${RUN_RETINA} index "$DATASET"`, 'the index'),
   );
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { badArgument } from '../src/errors.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
-import { invocationLines, resourceDirectives, runForwardingTerm } from './script-parts.js';
+import { invocationLines, resourceDirectives, RUN_RETINA, runForwardingTerm } from './script-parts.js';
 import type { SlurmResources } from './resources.js';
 import type { RetinaInvocation } from './retina-invocation.js';
 
@@ -111,7 +111,7 @@ export function renderTrainScript(spec: TrainJobSpec, retina: RetinaInvocation):
     ...invocationLines(retina),
     'echo "retina: train job $SLURM_JOB_ID on $(hostname) with ${SLURM_CPUS_PER_TASK:-?} CPUs at $(date -Is) (restart ${SLURM_RESTART_COUNT:-0})"',
     '',
-    ...runForwardingTerm(`"$NODE" "$RETINA" train ${shellJoin(trainArgv(spec.train))}`, 'training'),
+    ...runForwardingTerm(`${RUN_RETINA} train ${shellJoin(trainArgv(spec.train))}`, 'training'),
   ];
   return lines.join('\n') + '\n';
 }

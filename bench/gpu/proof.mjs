@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The GPU proof for issue 8, as one prepared script: InceptionV3 (tfjs, WebGPU) forward images/s
 // at batch 32 and 128 (BN folded and not), convolution-gradient kernels (stock vs ours, speed and
-// equality on the device), full fine-tuning images/s with each kernel set, frozen-head training
+// equality on the device), kernels and host time per fine-tuning step (tfjs' path vs retina's),
+// full fine-tuning images/s with each kernel set, frozen-head training
 // from a serialized dataset end to end, serialized vs JPEGs decoded every epoch, and full
 // fine-tuning end to end. Every section runs in its own try/catch and results are written to
 // $OUT/results.json after each one, so a timeout or a crash keeps what was measured.
@@ -150,6 +151,101 @@ if (tf.getBackend() !== BACKEND) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Kernels per full fine-tuning step and the host time they cost: tfjs' own path (tf.train.adam,
+// autodiff batch norm) against retina's (flat Adam, analytic batch norm, batched moving averages,
+// plain Conv2D: src/train/fine-tuner.ts), as `retina train --fine-tune` runs it. hostMs is the time
+// until step() returns (JavaScript, engine bookkeeping, command encoding and submission), stepMs
+// until the loss is read back (GPU work included). Also, on the device, the fast path's gradients
+// against the stock path's on the same batch and weights. Needs a dist/ with fine-tuner.js
+// (a bundle packed before it, or a dist-overlay).
+const lossOf = (p, y) => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), -1)));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+await section('fine_tune_kernels', 75, async (rec) => {
+  const { createFineTuner } = await mod('src/train/fine-tuner.js');
+  const { countKernels } = await mod('src/train/kernel-counter.js');
+  await useKernels(BEST);
+  // Dry run: the wasm kernels `retina train` registers (contiguous slices for the flat Adam split).
+  if (DRY) (await mod('src/train/wasm-kernels.js')).registerWasmTrainingKernels();
+  const x = tf.randomUniform([B.ft, 299, 299, 3], -1, 1, 'float32', 5);
+  const y = tf.oneHot(tf.randomUniform([B.ft], 0, 5, 'int32', 6), 5);
+  rec.batch = B.ft;
+  for (const path of ['fast', 'stock']) {
+    if (elapsed() > BUDGET_S - 30) { rec[path] = { skipped: 'budget' }; continue; }
+    const backbone = buildInceptionV3({ mode: 'trainable', seed: 1 });
+    const head = buildHead(2048, 1);
+    const model = assemble(backbone, head);
+    const tuner = createFineTuner(model, { lr: 1e-4, microBatch: B.ft, stock: path === 'stock' });
+    const r = (rec[path] = { fastBatchNormLayers: tuner.fastBatchNormLayers, variables: tuner.vars.length });
+    try {
+      const t0 = performance.now();
+      const l0 = tuner.step(x, y);
+      r.loss0 = (await l0.data())[0];
+      l0.dispose();
+      r.firstStepMs = +(performance.now() - t0).toFixed(0);
+      const th = performance.now();
+      const { result, count } = countKernels(() => tuner.step(x, y));
+      r.countedHostMs = +(performance.now() - th).toFixed(1);
+      r.loss1 = (await result.data())[0];
+      result.dispose();
+      r.kernelsPerStep = count.total;
+      r.topKernels = Object.entries(count.byName).slice(0, 15);
+      const host = [], wall = [];
+      for (let i = 0; i < (DRY ? 1 : 3); i++) {
+        const ts = performance.now();
+        const l = tuner.step(x, y);
+        host.push(performance.now() - ts);
+        await l.data();
+        wall.push(performance.now() - ts);
+        l.dispose();
+      }
+      r.hostMs = +median(host).toFixed(1);
+      r.stepMs = +median(wall).toFixed(1);
+      r.hostMsPerKernel = +(r.hostMs / r.kernelsPerStep).toFixed(3);
+      r.imagesPerSecond = +(B.ft / (r.stepMs / 1e3)).toFixed(1);
+      log('fine-tune kernels', path, r);
+    } finally {
+      tuner.dispose();
+      model.dispose();
+      head.layer.dispose();
+    }
+    save();
+  }
+  if (rec.fast?.kernelsPerStep && rec.stock?.kernelsPerStep) {
+    rec.kernelRatio = +(rec.stock.kernelsPerStep / rec.fast.kernelsPerStep).toFixed(2);
+    rec.speedup = +(rec.stock.stepMs / rec.fast.stepMs).toFixed(2);
+    rec.loss0RelDiff = Math.abs(rec.fast.loss0 - rec.stock.loss0) / rec.stock.loss0;
+  }
+  // Gradients of every variable on one batch, same weights: stock path, then the fast one.
+  if (elapsed() < BUDGET_S - 30) {
+    const backbone = buildInceptionV3({ mode: 'trainable', seed: 1 });
+    const head = buildHead(2048, 1);
+    const model = assemble(backbone, head);
+    const vars = model.trainableWeights.map((w) => w.read());
+    const xg = tf.randomUniform([B.grad, 299, 299, 3], -1, 1, 'float32', 3);
+    const yg = tf.oneHot(tf.randomUniform([B.grad], 0, 5, 'int32', 4), 5);
+    const grads = async () => {
+      const { value, grads: g } = tf.variableGrads(() => lossOf(model.apply(xg, { training: true }), yg), vars);
+      const out = {};
+      for (const [k, t] of Object.entries(g)) out[k] = await t.data();
+      tf.dispose([value, ...Object.values(g)]);
+      return out;
+    };
+    const ref = await grads();
+    const tuner = createFineTuner(model, { lr: 1e-4, microBatch: B.grad });
+    const got = await grads();
+    let worst = 0, worstName = '';
+    for (const k of Object.keys(ref)) { const e = relL2(got[k], ref[k]); if (e > worst) { worst = e; worstName = k; } }
+    rec.gradientCheck = { batch: B.grad, worstRelL2: worst, worstVariable: worstName, variables: Object.keys(ref).length };
+    log('fast vs stock gradients', rec.gradientCheck);
+    tuner.dispose();
+    tf.dispose([xg, yg]);
+    model.dispose();
+    head.layer.dispose();
+  }
+  tf.dispose([x, y]);
+});
+
+// ---------------------------------------------------------------------------------------------
 // Convolution gradients of InceptionV3 layers at batch 32: each implementation's time and its
 // relative L2 distance from the stock kernel's result, on the device.
 const SHAPES = [
@@ -221,7 +317,6 @@ await section('forward', 60, async (rec) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-const lossOf = (p, y) => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), -1)));
 await section('fine_tune_step', 150, async (rec) => {
   const backbone = buildInceptionV3({ mode: 'trainable', seed: 1 });
   const model = assemble(backbone, buildHead(2048, 1));

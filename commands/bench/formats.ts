@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
-import { runFormatsStudy } from '../../bench/formats/study.js';
 import { renderTable } from '../../bench/formats/table.js';
 import { publishedLines } from '../../bench/formats/report.js';
 import { DEFAULTS, PRESET_NAMES } from '../../bench/formats/options.js';
@@ -49,6 +48,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     const quiet = this.jsonEnabled() || this.logger.level === 'warn' || this.logger.level === 'error' || this.logger.level === 'silent';
     try {
+      const { runFormatsStudy } = await import('../../bench/formats/study.js');
       const report = await runFormatsStudy({
         images: flags.images, labels: flags.labels, count: flags.count,
         formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),

@@ -11,6 +11,7 @@
  * and on webgpu (where it replaces a naive shader running at ~2% of the card's matmul speed).
  */
 import * as tf from '@tensorflow/tfjs';
+import { viewAs } from '../tensor-view.js';
 import { chooseSplits, DEFAULT_SPLIT_LIMITS, type SplitLimits } from './split-k.js';
 
 export type FilterGradStrategy = 'auto' | 'im2col' | 'taps';
@@ -46,7 +47,9 @@ const DEFAULT_MAX_PATCH_BYTES = 512 * 1024 * 1024;
 /** The padded-input windows of one filter tap: [b, OH, OW, Ci]. */
 function tapWindow(xpad: tf.Tensor4D, kh: number, kw: number, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-  const [b, , , c] = xpad.shape;
+  const [b, h, w, c] = xpad.shape;
+  // A 1x1 stride-1 window without padding is the whole input: no copy, no kernel.
+  if (sh === 1 && sw === 1 && h === oh && w === ow) return xpad;
   if (sh === 1 && sw === 1) return tf.slice(xpad, [0, kh, kw, 0], [b, oh, ow, c]);
   return tf.stridedSlice(xpad, [0, kh, kw, 0], [b, kh + (oh - 1) * sh + 1, kw + (ow - 1) * sw + 1, c], [1, sh, sw, 1]) as tf.Tensor4D;
 }
@@ -72,13 +75,14 @@ function splitKProduct(a: tf.Tensor2D, g: tf.Tensor2D, opts: FilterGradOptions):
   const s = opts.splits ?? chooseSplits(m, co, n, opts.splitLimits ?? DEFAULT_SPLIT_LIMITS);
   if (n % s !== 0) throw new RangeError(`splits ${s} does not divide the inner size ${n}`);
   if (s === 1) return tf.matMul(a, g, true, false);
-  const parts = tf.matMul(tf.reshape(a, [s, n / s, m]), tf.reshape(g, [s, n / s, co]), true, false);
+  const parts = tf.matMul(viewAs<tf.Rank.R3>(a, [s, n / s, m]), viewAs<tf.Rank.R3>(g, [s, n / s, co]), true, false);
   return tf.sum<tf.Tensor2D>(parts, 0);
 }
 
 /**
  * dL/dW of `conv2d(x, W, strides, pad)` given dL/dy, NHWC, dilation 1. Returns [KH, KW, Ci, Co].
- * Call inside `tf.tidy` (it creates intermediates).
+ * Call inside `tf.tidy` (it creates intermediates), not under gradient recording: its reshapes are
+ * views without a kernel (`viewAs`), because every kernel costs host time on a GPU.
  */
 export function conv2dBackpropFilterMatMul(
   x: tf.Tensor4D,
@@ -107,18 +111,18 @@ export function conv2dBackpropFilterMatMul(
       const xc = size === batchSize ? x : tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]);
       const dyc = size === batchSize ? dy : tf.slice(dy, [start, 0, 0, 0], [size, -1, -1, -1]);
       const n = size * oh * ow;
-      const g = tf.reshape<tf.Rank.R2>(dyc, [n, co]);
+      const g = viewAs<tf.Rank.R2>(dyc, [n, co]);
       const xpad = padInput(xc, info);
       if (strategy === 'im2col') {
         const taps: tf.Tensor4D[] = [];
         for (let r = 0; r < kh; r++) for (let c = 0; c < kw; c++) taps.push(tapWindow(xpad, r, c, info));
         const cols = taps.length === 1 ? taps[0]! : tf.concat(taps, 3);
-        return splitKProduct(tf.reshape<tf.Rank.R2>(cols, [n, kh * kw * ci]), g, opts);
+        return splitKProduct(viewAs<tf.Rank.R2>(cols, [n, kh * kw * ci]), g, opts);
       }
       const perTap: tf.Tensor2D[] = [];
       for (let r = 0; r < kh; r++) {
         for (let c = 0; c < kw; c++) {
-          perTap.push(tf.tidy(() => splitKProduct(tf.reshape<tf.Rank.R2>(tapWindow(xpad, r, c, info), [n, ci]), g, opts)));
+          perTap.push(tf.tidy(() => splitKProduct(viewAs<tf.Rank.R2>(tapWindow(xpad, r, c, info), [n, ci]), g, opts)));
         }
       }
       return perTap.length === 1 ? perTap[0]! : tf.concat<tf.Tensor2D>(perTap, 0);
@@ -132,5 +136,5 @@ export function conv2dBackpropFilterMatMul(
       acc = next;
     }
   }
-  return tf.reshape(acc!, filterShape);
+  return viewAs<tf.Rank.R4>(acc!, filterShape);
 }

@@ -9,6 +9,7 @@
  * slices, a batched matMul that fills the GPU, followed by a small sum over S.
  */
 import * as tf from '@tensorflow/tfjs';
+import { viewAs } from '../tensor-view.js';
 import { runComposed } from './fast-conv-kernels.js';
 import { chooseSplits } from './split-k.js';
 
@@ -33,8 +34,8 @@ export function leadingReduction(shape: readonly number[], axis: unknown): { red
 export function sumLeading(x: tf.Tensor, reduced: number, kept: number): tf.Tensor1D {
   const s = chooseSplits(1, kept, reduced, SPLITS);
   const k = reduced / s;
-  const parts = tf.matMul(tf.ones([1, 1, k]), tf.reshape(x, [s, k, kept])); // [S, 1, C]
-  return s === 1 ? tf.reshape(parts, [kept]) : tf.sum<tf.Tensor1D>(tf.reshape(parts, [s, kept]), 0);
+  const parts = tf.matMul(tf.ones([1, 1, k]), viewAs<tf.Rank.R3>(x, [s, k, kept])); // [S, 1, C]
+  return s === 1 ? viewAs<tf.Rank.R1>(parts, [kept]) : tf.sum<tf.Tensor1D>(viewAs<tf.Rank.R2>(parts, [s, kept]), 0);
 }
 
 function outShape(shape: readonly number[], leading: number, keepDims: boolean): number[] {
@@ -65,7 +66,7 @@ export function registerFastReductions(backendName: string, minReduce = MIN_FAST
         return runComposed(args.backend as tf.KernelBackend, [x], (t) => {
           const total = sumLeading(t, plan.reduced, plan.kept);
           const r = kernelName === tf.Mean ? tf.div(total, plan.reduced) : total;
-          return tf.reshape(r, shape);
+          return viewAs(r, shape);
         });
       },
     });

@@ -14,7 +14,8 @@ import { fileModelHandler } from './model-io.js';
 import { progressBar } from './progress.js';
 import { predictSplit } from './val-predictions.js';
 import { checkSourceName } from './sources.js';
-import { lossOf, trainStep, variablesOf } from './step.js';
+import { lossOf, variablesOf } from './step.js';
+import { createFineTuner } from './fine-tuner.js';
 import { openTrainingSource, checkRecords, type SourceOptions } from './source-options.js';
 import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
 import { FeaturePool } from './feature-pool.js';
@@ -200,9 +201,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     checkAborted(opts.signal, out, 0);
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
 
-    const optimizer = tf.train.adam(lr);
-    disposers.push(() => optimizer.dispose());
-    const vars = fineTune ? variablesOf(full) : variablesOf(head.model);
+    // Fine-tuning: flat Adam and analytic batch norm (tfjs' numbers in a quarter of the kernels,
+    // see fine-tuner.ts); the frozen head keeps tfjs' Adam (two variables, nothing to gain).
+    const tuner = fineTune ? createFineTuner(full, { lr, microBatch }) : undefined;
+    const optimizer = tuner?.optimizer ?? tf.train.adam(lr);
+    disposers.push(() => (tuner ? tuner.dispose() : optimizer.dispose()));
+    const vars = variablesOf(head.model);
     const rng = createRng(hashString(`shuffle:${seed}`));
     const [h, w, c] = source.spec.shape as [number, number, number];
     const dim = backbone.featureDim;
@@ -210,7 +214,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await writeFile(join(out, 'metrics.jsonl'), '');
 
     const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
-      if (fineTune) return trainStep(full, optimizer, vars, x, y, microBatch);
+      if (tuner) return tuner.step(x, y);
       const f = features || pool ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: 8 }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();

@@ -66,7 +66,7 @@ describe('without Slurm', () => {
     const r = await runCli(['slurm', 'preprocess', '--tasks', '3', '--format', 'raw', '--out', join(tmp.dir, 'p q'), '--throttle', '2']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('#SBATCH --array=0-2%2');
-    expect(r.stdout).toContain(`"$NODE" "$RETINA" index "$DATASET"`);
+    expect(r.stdout).toContain('"$NODE" "${NODE_FLAGS[@]}" "$RETINA" index "$DATASET"');
     const file = join(tmp.dir, 'scripts', 'prep.sbatch');
     const w = await runCli(['slurm', 'preprocess', '--tasks', '3', '--format', 'raw', '--out', join(tmp.dir, 'p q'), '--script', file, '--json']);
     expect(w.code).toBe(0);

@@ -9,8 +9,9 @@ import { buildInceptionV3, INCEPTION_INPUT, INCEPTION_UNITS, unitNames } from '.
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { buildSmallCnn, SMALL_CNN_FEATURES } from './small-cnn.js';
 
-export const MODEL_NAMES = ['inception-v3', 'small-cnn'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+import { MODEL_NAMES, type ModelName } from './names.js';
+
+export { MODEL_NAMES, type ModelName };
 export const NUM_CLASSES = 5;
 
 /** Everything needed to rebuild the same backbone in another thread or process. */
