@@ -13,7 +13,7 @@ import { train } from '../../src/train/train.js';
 const [data, out] = process.argv.slice(2) as [string, string];
 /** OS threads of this process (each worker thread is one). */
 const threads = () => readdirSync('/proc/self/task').length;
-const base = { source: 'raw', data, model: 'small-cnn' as const, batchSize: 8, lr: 1e-2, seed: 2, backend: 'wasm', cacheFeatures: false };
+const base = { source: 'raw', data, model: 'small-cnn' as const, batchSize: 8, lr: 1e-2, seed: 2, backend: 'wasm', cacheFeatures: false, poolForward: true };
 
 // A first in-process run starts what stays for the process's life (tfjs, libuv's thread pool).
 await train({ ...base, epochs: 1, threads: 1, out: join(out, 'warm') });

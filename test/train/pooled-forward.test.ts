@@ -40,7 +40,7 @@ describe('frozen backbone without the cache: forward pass on a worker pool', () 
     raw = join(dir, 'raw');
     await writeImageDataset(fx, raw, { transform: TRANSFORM, valFraction: 0.25 });
     // 30 train images in batches of 12: chunks of 8 and 4 per batch, and a short last batch (6).
-    base = { source: 'raw', data: raw, model: 'small-cnn', epochs: 2, batchSize: 12, lr: 1e-2, seed: 4, backend: 'wasm', cacheFeatures: false };
+    base = { source: 'raw', data: raw, model: 'small-cnn', epochs: 2, batchSize: 12, lr: 1e-2, seed: 4, backend: 'wasm', cacheFeatures: false, poolForward: true };
   }, 300_000);
   afterAll(() => cleanup?.());
 
@@ -65,6 +65,12 @@ describe('frozen backbone without the cache: forward pass on a worker pool', () 
     let maxDiff = 0;
     for (let i = 0; i < wa.length; i++) maxDiff = Math.max(maxDiff, Math.abs(wa[i]! - wb[i]!));
     expect(maxDiff).toBeLessThan(1e-5);
+  }, 300_000);
+
+  it('keeps a small backbone in the main thread by default (the pool costs more than it saves there)', async () => {
+    const { poolForward: _forced, ...auto } = base;
+    const r = await train({ ...auto, epochs: 1, threads: 2, out: join(dir, 'auto') });
+    expect(r.epochs.map((e) => e.forwardWorkers)).toEqual([0]);
   }, 300_000);
 
   it('splits each epoch\'s time honestly between the workers\' reading and their forward pass', async () => {
