@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { generateFixtures } from '../fixtures/generate.js';
 import { usableCpus } from '../src/cpus.js';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { MALLOC_ENV, NODE_FLAGS } from '../src/node-flags.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SAMPLE = join(ROOT, '..', 'shared', 'data', 'kaggle-sample');
@@ -70,7 +70,7 @@ async function preprocessRun(input: { images: string; labels: string }, threads:
     const cmd = [...(pin ? ['taskset', '-c', '0'] : []), '/usr/bin/time'];
     const r = await sh(cmd[0]!, [...cmd.slice(1), '-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
       '--images', input.images, '--labels', input.labels, '--out', out, '--threads', String(threads), ...extra],
-      { env: { UV_THREADPOOL_SIZE: String(Math.max(4, threads)) } });
+      { env: { ...MALLOC_ENV, UV_THREADPOOL_SIZE: String(Math.max(4, threads)) } });
     const wallS = (performance.now() - t0) / 1000;
     const json = JSON.parse(r.stdout) as { imagesPerSecond: number; records: number };
     const kb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]);
@@ -143,16 +143,16 @@ for (const [name, input, n, sources] of [['Kaggle originals (10 real, 2592x1944-
   say(`- --normalize ben-graham --dtype float16 --threads ${all}: ${bg.imagesPerSecond} images/s, peak RSS ${bg.peakRssMiB} MiB`);
 }
 
-say(`\n## garbage collection: Node started with and without NODE_FLAGS (${NODE_FLAGS.join(' ')}), ${BIG} synthetic 1024x683, --threads 1`);
-for (const flags of [[], NODE_FLAGS]) {
+say(`\n## garbage collection and allocator: Node started without and with NODE_FLAGS (${NODE_FLAGS.join(' ')}) and MALLOC_ENV, ${BIG} synthetic 1024x683, --threads 1 pinned to one CPU`);
+for (const [label, flags, env] of [['plain node', [], {}], ['NODE_FLAGS', NODE_FLAGS, {}], ['NODE_FLAGS + MALLOC_ENV (as the CLI starts)', NODE_FLAGS, MALLOC_ENV]] as const) {
   const out = join(WORK, 'gc-out');
   await rm(out, { recursive: true, force: true });
-  const r = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...flags, '--trace-gc', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
-    '--images', synthBig.images, '--labels', synthBig.labels, '--out', out, '--threads', '1']);
+  const r = await sh('taskset', ['-c', '0', '/usr/bin/time', '-f', 'MAXRSS_KB=%M CPU_S=%U+%S FAULTS=%R', process.execPath, ...flags, '--trace-gc', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
+    '--images', synthBig.images, '--labels', synthBig.labels, '--out', out, '--threads', '1'], { env });
   const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   // --trace-gc lines and the --json result share stdout; the result is the last '{' at a line start.
   const json = JSON.parse(r.stdout.slice(r.stdout.startsWith('{') ? 0 : r.stdout.lastIndexOf('\n{') + 1)) as { imagesPerSecond: number };
-  say(`- ${flags.length ? flags.join(' ') : 'no flags'}: ${(r.stdout.match(/Mark-Compact/g) ?? []).length} mark-compacts, ${(r.stdout.match(/Scavenge/g) ?? []).length} scavenges, CPU ${(Number(cpu?.[1]) + Number(cpu?.[2])).toFixed(1)} s, ${json.imagesPerSecond} images/s, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]) / 1024)} MiB`);
+  say(`- ${label}: ${(r.stdout.match(/Mark-Compact/g) ?? []).length} mark-compacts, ${(r.stdout.match(/Scavenge/g) ?? []).length} scavenges, ${/FAULTS=(\d+)/.exec(r.stderr)?.[1]} minor page faults, CPU ${(Number(cpu?.[1]) + Number(cpu?.[2])).toFixed(1)} s, ${json.imagesPerSecond} images/s, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]) / 1024)} MiB`);
 }
 
 say(`\n## memory: peak RSS against image count (--threads ${all})`);
@@ -163,6 +163,6 @@ const sampleOut = join(WORK, 'sample-out');
 await rm(sampleOut, { recursive: true, force: true });
 const t0 = performance.now();
 const s = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--skip-invalid',
-  '--images', join(SAMPLE, 'train'), '--labels', join(SAMPLE, 'trainLabels.csv'), '--out', sampleOut]);
+  '--images', join(SAMPLE, 'train'), '--labels', join(SAMPLE, 'trainLabels.csv'), '--out', sampleOut], { env: MALLOC_ENV });
 say(`- real trainLabels.csv (35,126 rows, 35,116 missing files, --skip-invalid): ${((performance.now() - t0) / 1000).toFixed(1)} s wall incl. startup, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(s.stderr)?.[1]) / 1024)} MiB`);
 await writeFile(join(WORK, 'result.md'), lines.join('\n') + '\n');

@@ -15,6 +15,7 @@ STEPS=("$@")
 mkdir -p "$OUT"
 NODE=$(command -v node)
 NODE_FLAGS=(--initial-old-space-size=64)
+export MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=33554432  # as bin/run.js starts Node
 
 step() {
   local name=$1; shift

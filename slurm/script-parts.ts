@@ -1,7 +1,7 @@
 import { directive, shellQuote, slurmPathLiteral } from './shell-quote.js';
 import { parseSlurmTime, signalLeadSeconds, type SlurmResources } from './resources.js';
 import type { RetinaInvocation } from './retina-invocation.js';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { MALLOC_ASSIGNMENTS, NODE_FLAGS } from '../src/node-flags.js';
 
 /** How the scripts start retina, after `invocationLines`. */
 export const RUN_RETINA = '"$NODE" "${NODE_FLAGS[@]}" "$RETINA"';
@@ -40,8 +40,9 @@ export function resourceDirectives(
 export function invocationLines(retina: RetinaInvocation): string[] {
   return [
     `NODE=${shellQuote(retina.node)}`,
-    '# V8 flags retina runs best with (far fewer full GCs with short-lived image buffers).',
+    '# V8 flags and malloc settings retina runs best with (far fewer full GCs and page faults).',
     `NODE_FLAGS=(${NODE_FLAGS.map(shellQuote).join(' ')})`,
+    `export ${MALLOC_ASSIGNMENTS.join(' ')}`,
     `RETINA=${shellQuote(retina.script)}`,
   ];
 }

@@ -115,7 +115,7 @@ console.error('setup: adapter', JSON.stringify({ vendor: a.info?.vendor, archite
 process.exit(0);"
 EOF
 
-printf '#!/usr/bin/env bash\nB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; . "$B/env.sh"; exec "$B/bin/node" --initial-old-space-size=64 "$B/app/bin/run.js" "$@"\n' > "$STAGE/retina"
+printf '#!/usr/bin/env bash\nB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; . "$B/env.sh"; export MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=33554432; exec "$B/bin/node" --initial-old-space-size=64 "$B/app/bin/run.js" "$@"\n' > "$STAGE/retina"
 chmod +x "$STAGE/setup.sh" "$STAGE/retina" "$STAGE/bin/node"
 
 (cd "$OUT" && tar -cf - retina-gpu | xz -T0 -6 > retina-gpu.tar.xz.partial && mv retina-gpu.tar.xz.partial retina-gpu.tar.xz)
