@@ -27,9 +27,10 @@ const arg = (name: string, def: number) => {
 const REPEAT = arg('repeat', 20), SYNTH = arg('synthetic', 200), BIG = arg('big', 1000), TRIES = arg('tries', 2);
 const WORK = join(ROOT, 'tmp', 'bench-preprocess');
 
-function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string; stderr: string }> {
+/** Run `cmd`; `env` adds to this process's environment, `cleanEnv` (for A/B runs) replaces it. */
+function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; cleanEnv?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.cleanEnv ?? { ...process.env, ...opts.env }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`, { cause: err }));
       else resolve({ stdout, stderr });
     });
@@ -144,11 +145,13 @@ for (const [name, input, n, sources] of [['Kaggle originals (10 real, 2592x1944-
 }
 
 say(`\n## garbage collection and allocator: Node started without and with NODE_FLAGS (${NODE_FLAGS.join(' ')}) and MALLOC_ENV, ${BIG} synthetic 1024x683, --threads 1 pinned to one CPU`);
+// This process may have inherited MALLOC_* (bench/quiet-run.sh exports them): each variant sets its own.
+const withoutMalloc = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
 for (const [label, flags, env] of [['plain node', [], {}], ['NODE_FLAGS', NODE_FLAGS, {}], ['NODE_FLAGS + MALLOC_ENV (as the CLI starts)', NODE_FLAGS, MALLOC_ENV]] as const) {
   const out = join(WORK, 'gc-out');
   await rm(out, { recursive: true, force: true });
   const r = await sh('taskset', ['-c', '0', '/usr/bin/time', '-f', 'MAXRSS_KB=%M CPU_S=%U+%S FAULTS=%R', process.execPath, ...flags, '--trace-gc', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
-    '--images', synthBig.images, '--labels', synthBig.labels, '--out', out, '--threads', '1'], { env });
+    '--images', synthBig.images, '--labels', synthBig.labels, '--out', out, '--threads', '1'], { cleanEnv: { ...withoutMalloc, ...env } });
   const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   // --trace-gc lines and the --json result share stdout; the result is the last '{' at a line start.
   const json = JSON.parse(r.stdout.slice(r.stdout.startsWith('{') ? 0 : r.stdout.lastIndexOf('\n{') + 1)) as { imagesPerSecond: number };
