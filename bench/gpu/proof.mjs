@@ -159,6 +159,15 @@ if (tf.getBackend() !== BACKEND) {
 // against the stock path's on the same batch and weights. Needs a dist/ with fine-tuner.js
 // (a bundle packed before it, or a dist-overlay).
 const lossOf = (p, y) => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), -1)));
+
+/** Every variable's gradient of the loss on one batch (x, y), as plain arrays keyed by variable. */
+async function gradientsOf(model, vars, x, y) {
+  const { value, grads } = tf.variableGrads(() => lossOf(model.apply(x, { training: true }), y), vars);
+  const out = {};
+  for (const [k, t] of Object.entries(grads)) out[k] = await t.data();
+  tf.dispose([value, ...Object.values(grads)]);
+  return out;
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await section('fine_tune_kernels', 75, async (rec) => {
   const { createFineTuner } = await mod('src/train/fine-tuner.js');
@@ -223,13 +232,7 @@ await section('fine_tune_kernels', 75, async (rec) => {
     const vars = model.trainableWeights.map((w) => w.read());
     const xg = tf.randomUniform([B.grad, 299, 299, 3], -1, 1, 'float32', 3);
     const yg = tf.oneHot(tf.randomUniform([B.grad], 0, 5, 'int32', 4), 5);
-    const grads = async () => {
-      const { value, grads: g } = tf.variableGrads(() => lossOf(model.apply(xg, { training: true }), yg), vars);
-      const out = {};
-      for (const [k, t] of Object.entries(g)) out[k] = await t.data();
-      tf.dispose([value, ...Object.values(g)]);
-      return out;
-    };
+    const grads = () => gradientsOf(model, vars, xg, yg);
     const ref = await grads();
     const tuner = createFineTuner(model, { lr: 1e-4, microBatch: B.grad });
     const got = await grads();
@@ -327,13 +330,7 @@ await section('fine_tune_step', 150, async (rec) => {
   {
     const xg = tf.randomUniform([B.grad, 299, 299, 3], -1, 1, 'float32', 3);
     const yg = tf.oneHot(tf.randomUniform([B.grad], 0, 5, 'int32', 4), 5);
-    const grads = async () => {
-      const { value, grads: g } = tf.variableGrads(() => lossOf(model.apply(xg, { training: true }), yg), vars);
-      const out = {};
-      for (const [k, t] of Object.entries(g)) out[k] = await t.data();
-      tf.dispose([value, ...Object.values(g)]);
-      return out;
-    };
+    const grads = () => gradientsOf(model, vars, xg, yg);
     if (!DRY) {
       await useKernels('stock');
       const ref = await grads();
