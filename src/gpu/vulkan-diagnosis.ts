@@ -23,14 +23,19 @@ export interface VulkanDiagnosis {
   suggestedDriverFiles?: string;
 }
 
+/** The Vulkan loader (libvulkan.so.1) in the usual places or on LD_LIBRARY_PATH, if any. */
+export function vulkanLoader(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): string | undefined {
+  const libDirs = (env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== '');
+  return [...LOADER_PATHS, ...libDirs.map((d) => `${d}/libvulkan.so.1`)].find((p) => exists(p));
+}
+
 /**
  * @param env the process environment (VK_DRIVER_FILES, VK_ICD_FILENAMES, LD_LIBRARY_PATH)
  * @param exists file test, injectable for tests
  */
 export function diagnoseVulkan(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): VulkanDiagnosis {
   const findings: string[] = [];
-  const libDirs = (env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== '');
-  const loader = [...LOADER_PATHS, ...libDirs.map((d) => `${d}/libvulkan.so.1`)].find((p) => exists(p));
+  const loader = vulkanLoader(env, exists);
   if (loader === undefined) {
     findings.push('no Vulkan loader (libvulkan.so.1) was found: install libvulkan1 (Debian/Ubuntu) or vulkan-loader (RHEL), or unpack the bundle\'s .debs');
   }

@@ -3,6 +3,7 @@
  * WebGPU (Dawn over Vulkan). Everything heavy loads only when it is activated.
  */
 import type { BackendProvider } from '../train/backend.js';
+import { vulkanLoader } from './vulkan-diagnosis.js';
 
 export const webgpuProvider: BackendProvider = {
   name: 'webgpu',
@@ -14,5 +15,11 @@ export const webgpuProvider: BackendProvider = {
   async activate() {
     const { initWebGpu } = await import('./webgpu.js');
     await initWebGpu();
+  },
+  // On Linux Dawn reaches a GPU only through Vulkan: without the loader, loading Dawn (21 MB) can
+  // only fail, after printing its own warning to stderr.
+  autoSkipReason() {
+    if (process.platform !== 'linux' || vulkanLoader() !== undefined) return undefined;
+    return 'no GPU adapter: no Vulkan loader (libvulkan.so.1) on this machine, so Dawn was not loaded';
   },
 };

@@ -24,6 +24,12 @@ export interface BackendProvider {
    * is missing when it is not available (a package not installed, no device).
    */
   activate(): Promise<void>;
+  /**
+   * For `--backend auto` only: a cheap check run before `activate`; a string is the reason to skip
+   * this provider without loading it (e.g. no GPU driver stack, so no native library is loaded and
+   * nothing it prints reaches the user). An explicit `--backend` always activates, to report fully.
+   */
+  autoSkipReason?(): string | undefined;
 }
 
 /** Import a package that may not be installed, without making it a dependency. */
@@ -179,6 +185,11 @@ export async function selectBackend(requested = 'auto'): Promise<SelectedBackend
     for (const name of AUTO_ORDER) {
       const provider = providers.get(name);
       if (!provider) continue;
+      const skip = provider.autoSkipReason?.();
+      if (skip !== undefined) {
+        skipped.push({ name, reason: skip });
+        continue;
+      }
       try {
         await provider.activate();
         const s: SelectedBackend = { name, provider, skipped };

@@ -2,11 +2,14 @@
  * `--backend webgpu` and `auto` on a machine without a usable GPU (this one: no Vulkan loader, or
  * Mesa lavapipe, which Dawn refuses): webgpu fails with a clear UNSUPPORTED error, auto skips it.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetinaError } from '../../src/errors.js';
 import { AUTO_ORDER, backendNames, selectBackend } from '../../src/train/backend.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { vulkanLoader } from '../../src/gpu/vulkan-diagnosis.js';
+import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { makeFixtures, writeImageDataset } from '../helpers/train-data.js';
 
 describe('webgpu backend provider', () => {
@@ -28,6 +31,19 @@ describe('webgpu backend provider', () => {
     expect(s.name).toBe('wasm');
     const skipped = s.skipped.find((k) => k.name === 'webgpu');
     expect(skipped?.reason).toMatch(/no GPU adapter/);
+  });
+
+  it.runIf(process.platform === 'linux' && vulkanLoader() === undefined)('auto does not even load Dawn where there is no Vulkan loader (nothing printed, no native library mapped)', () => {
+    const backend = pathToFileURL(join(ROOT, 'dist', 'src', 'train', 'backend.js')).href;
+    const script = `const { selectBackend } = await import(${JSON.stringify(backend)}); const s = await selectBackend('auto');`
+      + `const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');`
+      + `console.log(JSON.stringify({ name: s.name, reason: s.skipped.find((k) => k.name === 'webgpu')?.reason, dawn: /dawn|webgpu/i.test(maps) }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { name: string; reason: string; dawn: boolean };
+    expect(out).toMatchObject({ name: 'wasm', dawn: false });
+    expect(out.reason).toMatch(/no Vulkan loader/);
+    expect(r.stderr).not.toMatch(/Couldn't load Vulkan/);
   });
 });
 
