@@ -17,6 +17,21 @@ function dispose(args: KernelArgs, info: Info): void {
   (args.backend as tf.KernelBackend).disposeData(info.dataId);
 }
 
+/** The attributes tfjs passes to both convolution-gradient kernels. */
+interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** A gradient kernel's attributes; only NHWC is implemented here. */
+function convGradAttrs(args: KernelArgs, kernel: string): ConvGradAttrs {
+  const attrs = args.attrs as unknown as ConvGradAttrs;
+  if (attrs.dataFormat === 'NCHW') throw new Error(`wasm ${kernel} supports only NHWC`);
+  return attrs;
+}
+
 /**
  * Conv2DBackpropFilter for the wasm backend, which tfjs 4.22 lacks (so no convolution can train
  * there). The filter gradient of a convolution with stride s is itself a convolution:
@@ -29,14 +44,7 @@ function dispose(args: KernelArgs, info: Info): void {
  */
 function conv2DBackpropFilter(args: KernelArgs): Info {
   const { x, dy } = args.inputs as { x: Info; dy: Info };
-  const attrs = args.attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
-  if (attrs.dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports only NHWC');
+  const attrs = convGradAttrs(args, 'Conv2DBackpropFilter') as ConvGradAttrs & { filterShape: [number, number, number, number] };
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const { top, bottom, left, right } = info.padInfo;
@@ -79,14 +87,7 @@ function conv2DBackpropFilter(args: KernelArgs): Info {
  */
 function conv2DBackpropInput(args: KernelArgs): Info {
   const { dy, filter } = args.inputs as { dy: Info; filter: Info };
-  const attrs = args.attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
-  if (attrs.dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropInput supports only NHWC');
+  const attrs = convGradAttrs(args, 'Conv2DBackpropInput') as ConvGradAttrs & { inputShape: [number, number, number, number] };
   const fshape = filter.shape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, fshape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const [kh, kw, ci, co] = fshape;
