@@ -141,7 +141,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
       if (tuner) return tuner.step(x, y);
-      const f = features || pool ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: 8 }) as tf.Tensor);
+      const f = features || pool ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();
       return loss;

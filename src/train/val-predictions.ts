@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FEATURE_CHUNK } from './features.js';
 import { batches } from './loader.js';
 import { NUM_CLASSES } from './models/registry.js';
 import type { SampleSource } from './sources.js';
@@ -36,7 +37,7 @@ export async function predictSplit(o: {
     if (next.done) break;
     const tc = performance.now();
     const b = next.value;
-    const p = tf.tidy(() => o.full.predict(tf.tensor4d(b.x, [b.size, ...o.shape]), { batchSize: 8 }) as tf.Tensor);
+    const p = tf.tidy(() => o.full.predict(tf.tensor4d(b.x, [b.size, ...o.shape]), { batchSize: FEATURE_CHUNK }) as tf.Tensor);
     probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
     at += b.size;
     p.dispose();
