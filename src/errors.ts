@@ -35,6 +35,11 @@ const EXIT_CODES: Record<RetinaErrorCode, number> = {
   EXTERNAL: 9,
 };
 
+/** Whether `v` names a RetinaError code (for codes that crossed a thread or process as data). */
+export function isRetinaErrorCode(v: unknown): v is RetinaErrorCode {
+  return typeof v === 'string' && Object.hasOwn(EXIT_CODES, v);
+}
+
 export class RetinaError extends Error {
   readonly code: RetinaErrorCode;
   readonly location: ErrorLocation;

@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import { RetinaError, messageOf, type ErrorLocation, type RetinaErrorCode } from '../errors.js';
+import { RetinaError, isRetinaErrorCode, messageOf, type ErrorLocation } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import type { BackboneSpec } from './models/registry.js';
 import type { SourceDescriptor } from './sources.js';
@@ -34,13 +34,11 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
-const CODES: readonly RetinaErrorCode[] = ['BAD_ARGUMENT', 'BAD_INPUT', 'NOT_FOUND', 'CORRUPT', 'INCOMPLETE', 'EXISTS', 'UNSUPPORTED', 'ABORTED', 'EXTERNAL'];
-
 /** The RetinaError a worker reported as data (see `FeatureFailure`), or undefined. */
 function failureOf(v: unknown): RetinaError | undefined {
   const e = (v as Partial<FeatureFailure> | null)?.error;
   if (typeof e !== 'object' || e === null || typeof e.message !== 'string') return undefined;
-  const code = CODES.find((c) => c === e.code) ?? 'EXTERNAL';
+  const code = isRetinaErrorCode(e.code) ? e.code : 'EXTERNAL';
   const location: ErrorLocation = {};
   const l = (typeof e.location === 'object' && e.location !== null ? e.location : {}) as Record<string, unknown>;
   for (const k of ['file', 'id'] as const) if (typeof l[k] === 'string') location[k] = l[k];
