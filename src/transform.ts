@@ -169,8 +169,7 @@ export async function transformImage(input: string | Uint8Array, opts: Transform
   return tensorFromWorking(await decodeForTransform(input, opts), opts);
 }
 
-/** @throws RetinaError BAD_ARGUMENT for options outside their range. */
-export function checkOptions(opts: TransformOptions): void {
+function checkOptions(opts: TransformOptions): void {
   if (!Number.isInteger(opts.size) || opts.size < 8 || opts.size > 4096) throw badArgument('--size', 'an integer from 8 to 4096', opts.size);
   if (opts.crop !== 'auto' && opts.crop !== 'none') throw badArgument('--crop', 'auto or none', opts.crop);
   if (opts.normalize !== 'none' && opts.normalize !== 'ben-graham') throw badArgument('--normalize', 'none or ben-graham', opts.normalize);
