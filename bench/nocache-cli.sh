@@ -9,7 +9,7 @@ out=$(realpath -m "$1"); bin=${2:-$(dirname "$0")/../bin/run.js}
 data=${NOCACHE_DATA:-$out/data}
 mkdir -p "$out" "$data"
 bin=$(realpath "$bin")
-retina() { MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=33554432 node --initial-old-space-size=64 "$bin" "$@"; }  # as bin/run.js's shebang
+retina() { "$bin" "$@"; }  # executed: its shebang starts Node as users get it (src/node-flags.ts)
 if [ ! -f "$data/fx/trainLabels.csv" ]; then retina fixtures --out "$data/fx" --count 200 --seed 1; fi
 if [ ! -f "$data/lmdb/manifest.json" ]; then retina preprocess --images "$data/fx/train" --labels "$data/fx/trainLabels.csv" --format lmdb --out "$data/lmdb"; fi
 if [ ! -f "$data/lmdb64/manifest.json" ]; then retina preprocess --images "$data/fx/train" --labels "$data/fx/trainLabels.csv" --format lmdb --size 64 --out "$data/lmdb64"; fi

@@ -10,7 +10,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFixtures } from '../fixtures/generate.js';
-import { MALLOC_ENV, NODE_FLAGS } from '../src/node-flags.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const arg = (name: string, def: number) => {
@@ -36,8 +35,9 @@ for (const count of [arg('small', 1000), arg('count', 35126)]) {
   await writeFile(join(dir, 'trainLabels.csv'), rows.join('\n') + '\n');
   const t0 = performance.now();
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-    execFile('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--size', String(size)],
-      { cwd: dir, maxBuffer: 1 << 26, env: { ...process.env, ...MALLOC_ENV } }, (err, stdout, stderr) => (err ? reject(new Error(stderr, { cause: err })) : resolve({ stdout, stderr }))));
+    // bin/run.js executed: its shebang starts Node as users get it (src/node-flags.ts).
+    execFile('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--size', String(size)],
+      { cwd: dir, maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(stderr, { cause: err })) : resolve({ stdout, stderr }))));
   const r = JSON.parse(stdout) as { records: number; imagesPerSecond: number };
   const kb = Number(/MAXRSS_KB=(\d+)/.exec(stderr)?.[1]);
   console.log(`${count} images (320x240 JPEG -> ${size}x${size}): ${r.records} records, ${r.imagesPerSecond} images/s, peak RSS ${Math.round(kb / 1024)} MiB, wall ${((performance.now() - t0) / 1000).toFixed(1)} s`);

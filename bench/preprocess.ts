@@ -69,9 +69,10 @@ async function preprocessRun(input: { images: string; labels: string }, threads:
     await rm(out, { recursive: true, force: true });
     const t0 = performance.now();
     const cmd = [...(pin ? ['taskset', '-c', '0'] : []), '/usr/bin/time'];
-    const r = await sh(cmd[0]!, [...cmd.slice(1), '-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
+    // bin/run.js executed: its shebang starts Node as users get it (src/node-flags.ts).
+    const r = await sh(cmd[0]!, [...cmd.slice(1), '-f', 'MAXRSS_KB=%M CPU_S=%U+%S', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json',
       '--images', input.images, '--labels', input.labels, '--out', out, '--threads', String(threads), ...extra],
-      { env: { ...MALLOC_ENV, UV_THREADPOOL_SIZE: String(Math.max(4, threads)) } });
+      { env: { UV_THREADPOOL_SIZE: String(Math.max(4, threads)) } });
     const wallS = (performance.now() - t0) / 1000;
     const json = JSON.parse(r.stdout) as { imagesPerSecond: number; records: number };
     const kb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]);
@@ -165,7 +166,7 @@ say(`- synthetic 1024x683: ${SYNTH} images ${small.peakRssMiB} MiB, ${BIG} image
 const sampleOut = join(WORK, 'sample-out');
 await rm(sampleOut, { recursive: true, force: true });
 const t0 = performance.now();
-const s = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--skip-invalid',
-  '--images', join(SAMPLE, 'train'), '--labels', join(SAMPLE, 'trainLabels.csv'), '--out', sampleOut], { env: MALLOC_ENV });
+const s = await sh('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', join(ROOT, 'bin', 'run.js'), 'preprocess', '--format', 'raw', '--json', '--skip-invalid',
+  '--images', join(SAMPLE, 'train'), '--labels', join(SAMPLE, 'trainLabels.csv'), '--out', sampleOut]);
 say(`- real trainLabels.csv (35,126 rows, 35,116 missing files, --skip-invalid): ${((performance.now() - t0) / 1000).toFixed(1)} s wall incl. startup, peak RSS ${Math.round(Number(/MAXRSS_KB=(\d+)/.exec(s.stderr)?.[1]) / 1024)} MiB`);
 await writeFile(join(WORK, 'result.md'), lines.join('\n') + '\n');

@@ -13,9 +13,6 @@ shift || true
 STEPS=("$@")
 [ ${#STEPS[@]} -eq 0 ] && STEPS=(formats steps preprocess exp3 nocache kernels)
 mkdir -p "$OUT"
-NODE=$(command -v node)
-NODE_FLAGS=(--initial-old-space-size=64)
-export MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=33554432  # as bin/run.js starts Node
 
 step() {
   local name=$1; shift
@@ -30,7 +27,8 @@ step() {
 
 for s in "${STEPS[@]}"; do
   case $s in
-    formats) step formats "$NODE" "${NODE_FLAGS[@]}" bin/run.js bench formats --out "$OUT/bench-default" ;;
+    # Executed, not `node bin/run.js`: its shebang starts Node as users get it (src/node-flags.ts).
+    formats) step formats ./bin/run.js bench formats --out "$OUT/bench-default" ;;
     preprocess) step preprocess npx tsx bench/preprocess.ts --repeat 20 --synthetic 200 --big 1000 --tries 2 ;;
     exp3) step exp3 npx tsx bench/train-exp3.ts --out "$OUT/exp3" ;;
     nocache) step nocache bash bench/nocache-cli.sh "$OUT/nocache" ;;

@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateFixtures } from '../fixtures/generate.js';
-import { MALLOC_ENV, NODE_FLAGS } from '../src/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: {
@@ -28,7 +27,8 @@ const skip = new Set(values.skip.split(',').filter(Boolean));
 function cli(args: string[]): Promise<{ seconds: number; json: Record<string, unknown> }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...NODE_FLAGS, join(ROOT, 'bin', 'run.js'), ...args, '--json'], { maxBuffer: 1 << 26, env: { ...process.env, ...MALLOC_ENV } }, (err, stdout, stderr) => {
+    // bin/run.js executed: its shebang starts Node as users get it (src/node-flags.ts).
+    execFile(join(ROOT, 'bin', 'run.js'), [...args, '--json'], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`retina ${args.join(' ')} failed: ${stderr}\n${stdout}`));
       resolve({ seconds: (performance.now() - t0) / 1000, json: JSON.parse(stdout) as Record<string, unknown> });
     });
