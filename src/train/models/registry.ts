@@ -38,6 +38,8 @@ export interface Backbone {
   featureDim: number;
   /** Batch norm folded into the convolutions (inference form). */
   folded: boolean;
+  /** Folded only: the backbone's parameters before folding (Keras' count for InceptionV3). */
+  unfoldedParams?: number;
   /** Stable identity of the weights: what the feature cache is keyed on. */
   identity: string;
   /** Where the weights came from: "random" (the seeded init) or the file and its checksum. */
@@ -84,8 +86,9 @@ async function kerasH5Backbone(spec: BackboneSpec, file: string): Promise<Backbo
   if (spec.trainable) return { model: form, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity, weights };
   const folded = buildInceptionV3({ mode: 'folded', seed: spec.seed });
   foldBatchNorm(form, folded);
+  const unfoldedParams = form.countParams();
   form.dispose();
-  return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, identity, weights };
+  return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, unfoldedParams, identity, weights };
 }
 
 function shapeOf(model: tf.LayersModel): [number, number, number] {
@@ -169,8 +172,9 @@ export async function buildBackbone(spec: BackboneSpec): Promise<Backbone> {
         if (spec.trainable) return { model: form, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity, weights };
         const folded = buildInceptionV3({ mode: 'folded', seed: spec.seed });
         foldBatchNorm(form, folded);
+        const unfoldedParams = form.countParams();
         form.dispose();
-        return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, identity, weights };
+        return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, unfoldedParams, identity, weights };
       }
       form.dispose();
     }
@@ -204,8 +208,9 @@ export async function buildBackbone(spec: BackboneSpec): Promise<Backbone> {
     const keras = buildInceptionV3({ mode: 'keras', seed: spec.seed });
     const folded = buildInceptionV3({ mode: 'folded', seed: spec.seed });
     foldBatchNorm(keras, folded);
+    const unfoldedParams = keras.countParams();
     keras.dispose();
-    return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, identity, weights: 'random' };
+    return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, unfoldedParams, identity, weights: 'random' };
   }
   const inputShape = spec.inputShape ?? [64, 64, 3];
   if (inputShape[0] < 16 || inputShape[1] < 16) throw new RetinaError('BAD_INPUT', `small-cnn needs images of at least 16x16; the data is ${inputShape.join('x')}`);
@@ -214,8 +219,9 @@ export async function buildBackbone(spec: BackboneSpec): Promise<Backbone> {
   if (spec.trainable) return { model: bn, inputShape, featureDim: SMALL_CNN_FEATURES, folded: false, identity, weights: 'random' };
   const folded = buildSmallCnn({ inputShape, seed: spec.seed, mode: 'folded' });
   foldBatchNorm(bn, folded);
+  const unfoldedParams = bn.countParams();
   bn.dispose();
-  return { model: folded, inputShape, featureDim: SMALL_CNN_FEATURES, folded: true, identity, weights: 'random' };
+  return { model: folded, inputShape, featureDim: SMALL_CNN_FEATURES, folded: true, unfoldedParams, identity, weights: 'random' };
 }
 
 /** The new classification head: Dense(D → 5) with softmax (the seed's setup). */
