@@ -9,7 +9,7 @@ import { RetinaError, badArgument } from '../errors.js';
 import { readLabels, type RowProblem } from '../labels.js';
 import { silentLogger, type Logger } from '../log.js';
 import { compareIds, shardOf, type ShardSpec } from '../shard-assign.js';
-import { assignSplits } from '../split.js';
+import { assignSplits, emptySplitWarning } from '../split.js';
 import { FLOAT_RANGE } from '../finish.js';
 import type { TransformOptions } from '../transform.js';
 import { createFinisher } from './finish-pool.js';
@@ -104,6 +104,8 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
 
   const splits = assignSplits(items, opts.valFraction, opts.seed);
+  const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
+  if (emptySplit) log.warn(emptySplit);
   const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
   const mine = shardOf(sorted, index, count);
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };

@@ -1,3 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { KAGGLE_SAMPLE } from './cli.js';
+import { CHROMIUM } from './chromium.js';
+
 /**
  * Tests that need something outside the repo (the real Kaggle sample beside the clone, Chromium,
  * Debian's Python packages, a real Slurm) skip with the reason printed on a bare machine, and
@@ -30,4 +35,15 @@ export function requirement(name: string, available: boolean, reason: string): R
   if (IN_CI) throw new Error(`CI is set, so the tests that need ${name} must run, but: ${reason}`);
   process.stderr.write(`SKIPPING the tests that need ${name}: ${reason}\n`);
   return { name, available, reason, titleSuffix: ` (SKIPPED: ${reason})` };
+}
+
+/** The real Kaggle sample beside the clone (`../shared/data/kaggle-sample`; never copied in). */
+export function kaggleSample(): Requirement {
+  return requirement('the real Kaggle sample', existsSync(join(KAGGLE_SAMPLE, 'trainLabels.csv')) && existsSync(join(KAGGLE_SAMPLE, 'train')),
+    `${KAGGLE_SAMPLE} is absent (10 real Kaggle images + the 35,126-row trainLabels.csv, beside the clone)`);
+}
+
+/** Debian's chromium, for the bench chart rendered in a real browser. */
+export function chromiumBrowser(): Requirement {
+  return requirement('Chromium', existsSync(CHROMIUM), `${CHROMIUM} is absent (apt-get install -y chromium, or set CHROMIUM)`);
 }
