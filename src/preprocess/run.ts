@@ -125,9 +125,8 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   const status = await shardStatus(out, index, count, { verify: true });
   if (status.state === 'complete') {
     const m = status.manifest;
-    const differs = m.format !== opts.format ? `format ${m.format}`
-      : canonicalJson(m.spec) !== canonicalJson(spec) ? `spec ${canonicalJson(m.spec)}`
-      : canonicalJson(m.params) !== canonicalJson(params) ? `parameters ${canonicalJson(m.params)}` : undefined;
+    const changes = differences({ format: m.format, ...m.spec, ...m.params }, { format: opts.format, ...spec, ...params });
+    const differs = changes.length ? changes.join(', ') : undefined;
     if (differs === undefined && !opts.force) {
       log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
       // A run killed between closing its only shard and indexing still gets its manifest.json.
@@ -135,7 +134,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       return result(m, 0, true, indexed?.manifest ?? null);
     }
     if (differs !== undefined && !opts.force) {
-      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings (${differs})`, {
+      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings: ${differs}`, {
         location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
       });
     }
@@ -225,4 +224,14 @@ function abortedError(shard: string, cause?: unknown): RetinaError {
   return new RetinaError('ABORTED', `Interrupted: shard ${shard} was not written (its partial files were removed)`, {
     location: { shard: Number(shard.split('/')[0]) }, hint: 'Rerun the same command to redo it.', ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/**
+ * The settings that differ between a written shard and this run, by name, as `name: was X, now Y`
+ * (a user who sees "other settings" must not have to diff two JSON objects by eye).
+ */
+export function differences(written: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(written), ...Object.keys(now)])].sort();
+  const show = (v: unknown) => (v === undefined ? 'unset' : canonicalJson(v));
+  return keys.filter((k) => canonicalJson(written[k] ?? null) !== canonicalJson(now[k] ?? null)).map((k) => `${k}: written with ${show(written[k])}, this run ${show(now[k])}`);
 }
