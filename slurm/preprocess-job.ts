@@ -120,8 +120,8 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
   const waitOpts = { ...opts.waitOptions, logger, ...(opts.env ? { env: opts.env } : {}) };
   const tasks = await waitForJobs(spec.plan.shards.map((shard) => {
     const t = taskIdOf(spec.plan, shard);
-    return { id: `${arrayJobId}_${t}`, label: `shard ${shard}`, log: taskLogPath(dataset, arrayJobId, t) };
-  }), waitOpts);
+    return { id: `${arrayJobId}_${t}`, label: `shard ${shard}/${spec.plan.tasks}`, log: taskLogPath(dataset, arrayJobId, t) };
+  }), { ...waitOpts, resources: spec.resources });
   result.outcomes = tasks;
   if (tasks.some((o) => o.kind === 'failed')) {
     // waitForJobs keeps the order of its input: outcome i is shard plan.shards[i].
@@ -132,7 +132,7 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
       hint: hint ? formatResubmitHint(hint) : `Rerun the missing shards with retina preprocess --shard N/${spec.plan.tasks}.`,
     });
   }
-  const [index] = await waitForJobs([{ id: indexJobId, label: 'index', log: indexLogPath(dataset, indexJobId) }], waitOpts);
+  const [index] = await waitForJobs([{ id: indexJobId, label: 'index', log: indexLogPath(dataset, indexJobId) }], { ...waitOpts, resources: spec.indexResources });
   result.outcomes = [...tasks, index as JobOutcome];
   if (index && index.kind === 'failed') {
     throw new RetinaError('INCOMPLETE', `Every shard was written, but index job ${indexJobId} ${index.state}${index.detail ? ` (${index.detail})` : ''}; log: ${index.log}`, {

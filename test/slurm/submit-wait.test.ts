@@ -184,7 +184,7 @@ describe(`real Slurm: submission and waiting${SKIP_REASON}`, { timeout: 240_000 
       .catch((e: unknown) => e) as RetinaError;
     expect(err.code).toBe('INCOMPLETE');
     expect(err.message).toMatch(/1 of 3 tasks did not complete/);
-    expect(err.message).toMatch(/shard 1 \[\d+_1\] FAILED \(NonZeroExitCode, exit 3:0\); log: .*\/data set\/logs\/\d+_1\.out/);
+    expect(err.message).toMatch(/shard 1\/3 \[\d+_1\] FAILED \(NonZeroExitCode, exit 3:0\); log: .*\/data set\/logs\/\d+_1\.out/);
     expect(err.hint).toContain(`--only 1 --submit`);
     const second = (await readJobRecord(dataset))?.submissions;
     expect(second).toHaveLength(2);
