@@ -140,7 +140,22 @@ def read_verified_file(directory: str, manifest: Dict[str, Any], name: str, veri
 def open_record_table(directory: str, manifest: Dict[str, Any], verify: bool, need: Sequence[str] = ()) -> RecordTable:
     data = read_verified_file(directory, manifest, RECORD_TABLE_FILE, verify)
     path = os.path.join(directory, RECORD_TABLE_FILE)
-    return parse_record_table(parse_json_bytes(data, path), path, manifest["index"], manifest["records"], need)
+    table = parse_record_table(parse_json_bytes(data, path), path, manifest["index"], manifest["records"], need)
+    _check_summary(directory, manifest, table)
+    return table
+
+
+def _check_summary(directory: str, manifest: Dict[str, Any], table: RecordTable) -> None:
+    """shard.json's split and label counts must be those of its (checksummed) record table."""
+    val = table.splits.count("v")
+    counts = np.bincount(table.labels.astype(np.int64), minlength=1) if table.count else np.zeros(0, dtype=np.int64)
+    labels = {str(k): int(n) for k, n in enumerate(counts) if n}
+    stated = {k: n for k, n in manifest["labels"].items() if n > 0}
+    splits = manifest["splits"]
+    if splits.get("val", 0) != val or splits.get("train", 0) != table.count - val or stated != labels:
+        raise RetinaError("CORRUPT", f"Shard {manifest['index']}: shard.json's counts (splits {splits}, labels {manifest['labels']}) are not those of its "
+                          f"{RECORD_TABLE_FILE} (val {val}, labels {labels})", shard=manifest["index"], file=os.path.join(directory, "shard.json"),
+                          hint="shard.json was edited or damaged; rewrite this shard (rerun its preprocess task with --force).")
 
 
 def verify_files(directory: str, manifest: Dict[str, Any]) -> List[Tuple[str, str]]:
