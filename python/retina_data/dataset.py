@@ -225,6 +225,16 @@ class DatasetReader:
         shard = int(self._shard_of[k])
         return self._plans[shard].read(int(self._local_of[k]), self._shard_files(shard), self.verify)
 
+    def read_batch(self, indices: Any) -> np.ndarray:
+        """Records ``indices`` as one fresh array (N, *shape) of the stored dtype: each record copied
+        once, straight from the file map into the batch, checksums checked unless verify=False."""
+        idx = [self._check(i) for i in indices]
+        out = np.empty((len(idx), self.spec.record_bytes), dtype=np.uint8)
+        for k, i in enumerate(idx):
+            shard = int(self._shard_of[i])
+            self._plans[shard].read_into(int(self._local_of[i]), self._shard_files(shard), self.verify, out[k])
+        return out.view(self.spec.np_dtype).reshape((len(idx), *self.spec.shape))
+
     def tensor(self, i: int) -> np.ndarray:
         """Record ``i``'s tensor in the stored dtype and shape (a fresh array)."""
         return self.read_bytes(i).view(self.spec.np_dtype).reshape(self.spec.shape)

@@ -86,3 +86,27 @@ def test_a_corrupt_record_in_a_worker_keeps_its_code(copy_dataset):
         list(loader)
     assert caught.value.code == "CORRUPT" and caught.value.exit_code == 5
     assert f"record 1 ({reader.ids[1]})" in caught.value.message
+
+
+@pytest.mark.parametrize("fmt,dtype", [("raw", "uint8"), ("msgpack", "uint8"), ("lmdb", "float16"), ("tfjs", "uint8")])
+def test_whole_batches_equal_stacked_samples(datasets, fmt, dtype):
+    for out in ("float32",) + (("uint8",) if dtype == "uint8" else ()):
+        ds = RetinaDataset(datasets[(fmt, dtype)], dtype=out)
+        idx = [5, 0, 3, 3, len(ds) - 1]
+        x, y = ds[idx]
+        assert x.is_contiguous() and tuple(x.shape) == (5, 3, 32, 32) and y.dtype == torch.int64
+        assert torch.equal(x, torch.stack([ds[i][0] for i in idx]))
+        assert y.tolist() == [ds[i][1] for i in idx]
+
+
+def test_batch_loader_with_workers_and_a_sampler(datasets):
+    ds = RetinaDataset(datasets[("lmdb", "uint8")])
+    sampler = DistributedEpochSampler(ds, rank=1, world=2, seed=9)
+    sampler.set_epoch(1)
+    serial = _batches(ds.loader(batch_size=3, sampler=sampler))
+    workers = _batches(ds.loader(batch_size=3, sampler=sampler, num_workers=2))
+    per_sample = _batches(torch.utils.data.DataLoader(ds, batch_size=3, sampler=sampler))
+    assert len(serial) == len(workers) == len(per_sample) == 3  # 16 records, 8 per rank, batches 3+3+2
+    for (a, ya), (b, yb), (c, yc) in zip(serial, workers, per_sample):
+        assert torch.equal(a, b) and torch.equal(a, c) and torch.equal(ya, yb) and torch.equal(ya, yc)
+    assert len(_batches(ds.loader(batch_size=3, sampler=sampler, drop_last=True))) == 2

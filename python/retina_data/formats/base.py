@@ -55,6 +55,10 @@ class ShardPlan:
 
     def read(self, i: int, files: "ShardFiles", verify: bool) -> np.ndarray:
         """Record ``i``'s tensor bytes as a fresh uint8 array, its checksum checked if ``verify``."""
+        if self.direct:
+            out = np.empty(self.record_bytes, dtype=np.uint8)
+            self.read_into(i, files, verify, out)
+            return out
         name, offset, length = self.locate(i)
         mm = files.map(name)
         if offset < 0 or offset + length > mm.shape[0]:
@@ -65,6 +69,25 @@ class ShardPlan:
             what = "record bytes" if self.format == "msgpack" else "tensor bytes"
             raise self.corrupt(i, f"{what} fail their xxh64 checksum")
         return self.decode(i, stored)
+
+
+    #: Whether the stored bytes are the tensor bytes (no decode step): then reads copy straight
+    #: from the file map into the caller's buffer.
+    direct = True
+
+    def read_into(self, i: int, files: "ShardFiles", verify: bool, out: np.ndarray) -> None:
+        """Record ``i``'s tensor bytes into ``out`` (uint8, ``record_bytes`` long): one copy."""
+        if not self.direct:
+            out[...] = self.read(i, files, verify)
+            return
+        name, offset, length = self.locate(i)
+        mm = files.map(name)
+        if offset < 0 or offset + length > mm.shape[0]:
+            raise self.corrupt(i, f"bytes {offset}..{offset + length} lie outside {name} ({mm.shape[0]} bytes)")
+        self.check_stored(i, files)
+        out[...] = mm[offset:offset + length]
+        if verify and xxh64_int(out) != self.table.checksums[i]:
+            raise self.corrupt(i, "tensor bytes fail their xxh64 checksum")
 
 
 class ShardFiles:
