@@ -1,4 +1,4 @@
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 import { partitionLimits } from './cluster-info.js';
 import { parseSlurmTime } from './resources.js';
 import type { SlurmResources } from './resources.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { RetinaError } from '../../errors.js';
+import { RetinaError } from '../../core/errors.js';
 import { compareIds } from '../../shard-assign.js';
 import { INCEPTION_UNITS, unitNames } from './inception-v3.js';
 import type { KerasLayer, KerasWeight, KerasWeightsFile } from './keras-h5.js';

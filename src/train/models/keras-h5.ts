@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { RetinaError } from '../../errors.js';
+import { RetinaError } from '../../core/errors.js';
 
 /**
  * Keras' HDF5 weight files (`model.save_weights`, and the ImageNet files `keras.applications`
