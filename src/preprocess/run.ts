@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/format-registry.js';
-import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
+import type { RecordMeta, ShardManifest, ShardWriter, Split, TensorSpec } from '../../formats/types.js';
 import { canonicalJson } from '../../formats/manifest.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
@@ -18,7 +18,7 @@ import { transformInOrder } from './pipeline.js';
 import { createProgress } from './preprocess-progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
-import { invalidInputError, validateInputs } from './validate.js';
+import { invalidInputError, validateInputs, type InputItem } from './validate.js';
 
 /** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones. */
 export const TRANSFORM_VERSION = 1;
@@ -47,6 +47,36 @@ export interface PreprocessOptions {
   progressIntervalS?: number;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
   signal?: AbortSignal;
+}
+
+/** What `validatePreprocess` needs: the options that decide whether a run can succeed at all. */
+export type PreprocessCheck = Pick<PreprocessOptions, 'images' | 'labels' | 'out' | 'format' | 'valFraction' | 'seed' | 'limit' | 'skipInvalid' | 'idColumn' | 'labelColumn'> & { shard: Pick<ShardSpec, 'count'> };
+
+/**
+ * Everything `preprocess` checks before any work, in one place so `retina slurm preprocess` runs
+ * the very same checks before `sbatch` (instead of queueing N tasks that would each fail on them):
+ * format and fraction, every labels row against the images folder (invalid rows stop the run
+ * unless skipInvalid), the shard count of an existing dataset, and an empty split (a warning).
+ *
+ * @throws RetinaError BAD_ARGUMENT, NOT_FOUND, BAD_INPUT (invalid rows).
+ */
+export async function validatePreprocess(opts: PreprocessCheck, log: Logger = silentLogger): Promise<{ items: InputItem[]; problems: RowProblem[]; splits: Map<string, Split> }> {
+  if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
+  if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
+  await loadFormat(opts.format);
+  const [labels, images] = await Promise.all([
+    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
+    indexImages(opts.images),
+  ]);
+  const { items, problems } = validateInputs(labels, images);
+  log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
+  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
+  if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
+  await refuseOtherShardCount(resolve(opts.out), opts.shard.count);
+  const splits = assignSplits(items, opts.valFraction, opts.seed);
+  const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
+  if (emptySplit) log.warn(emptySplit);
+  return { items: [...items], problems: [...problems], splits };
 }
 
 /** `retina preprocess --json`. */
@@ -89,23 +119,8 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   const log = opts.logger ?? silentLogger;
   const out = resolve(opts.out);
   const { index, count } = opts.shard;
-  if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
-  if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
-  await loadFormat(opts.format);
   const { cpus, source } = usableCpus(opts.threads);
-
-  const [labels, images] = await Promise.all([
-    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
-    indexImages(opts.images),
-  ]);
-  const { items, problems } = validateInputs(labels, images);
-  log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
-  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
-  if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
-
-  const splits = assignSplits(items, opts.valFraction, opts.seed);
-  const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
-  if (emptySplit) log.warn(emptySplit);
+  const { items, problems, splits } = await validatePreprocess(opts, log);
   const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
   const mine = shardOf(sorted, index, count);
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };
@@ -121,7 +136,6 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
-  await refuseOtherShardCount(out, count, shardText);
   const status = await shardStatus(out, index, count, { verify: true });
   if (status.state === 'complete') {
     const m = status.manifest;
@@ -204,7 +218,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
  * a Slurm resubmission whose array variables were read as a whole array (`--array=5` looks like
  * a one-task array: shard 0/1): writing would leave a dataset no reader can combine.
  */
-async function refuseOtherShardCount(out: string, count: number, shardText: string): Promise<void> {
+async function refuseOtherShardCount(out: string, count: number): Promise<void> {
   let names: string[];
   try {
     names = await readdir(join(out, 'shards'));
@@ -213,9 +227,9 @@ async function refuseOtherShardCount(out: string, count: number, shardText: stri
   }
   const other = names.map((n) => /^shard-\d+-of-(\d+)$/.exec(n)?.[1]).find((c) => c !== undefined && Number(c) !== count);
   if (other !== undefined) {
-    throw new RetinaError('BAD_ARGUMENT', `Expected shards of ${count} in ${out} for shard ${shardText}, but it holds shards of ${Number(other)}`, {
+    throw new RetinaError('BAD_ARGUMENT', `${out} holds shards of ${Number(other)}, not of ${count}: a dataset's shard count is fixed when it is first written`, {
       location: { file: join(out, 'shards') },
-      hint: `Pass --shard INDEX/${Number(other)} (in a Slurm resubmission: --shard $SLURM_ARRAY_TASK_ID/${Number(other)}), or use another --out.`,
+      hint: `Pass --shard INDEX/${Number(other)} (retina slurm preprocess: --tasks ${Number(other)}; in a Slurm resubmission: --shard $SLURM_ARRAY_TASK_ID/${Number(other)}), or use another --out.`,
     });
   }
 }
