@@ -33,6 +33,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     out: Flags.directory({ summary: 'Report folder. [default: ./retina-bench/<UTC time>]' }),
     'keep-data': Flags.boolean({ default: false, summary: 'Keep the images, datasets and training runs under OUT/work-XXXXXX.' }),
     threads: Flags.integer({ min: 1, summary: 'CPUs for preprocessing and feature extraction. [default: usable CPUs]' }),
+    wide: Flags.boolean({ default: false, summary: 'Print every column with min–max ranges (as report.md); default: the deciding columns, medians, 80 columns wide.' }),
   };
 
   public async run(): Promise<BenchReport> {
@@ -59,7 +60,8 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
         signal: controller.signal,
       });
       if (!this.jsonEnabled()) {
-        this.log(renderTable(report.results));
+        this.log(renderTable(report.results, { wide: flags.wide }));
+        if (!flags.wide) this.log('(--wide: every column, with min–max over repeats; all of it is in report.md)');
         for (const line of publishedLines(report)) this.log(line);
         this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
       }
