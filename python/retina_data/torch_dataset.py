@@ -58,6 +58,13 @@ class RetinaDataset(torch.utils.data.Dataset):  # type: ignore[misc, name-define
             return torch.from_numpy(np.ascontiguousarray(chw(x, batched=True))), y
         return torch.from_numpy(to_network_input(x, layout="chw", batched=True)), y
 
+    @staticmethod
+    def to_float(x: Any) -> Any:
+        """uint8 images (a tensor on any device) -> float32 in [-1, 1]: ``(x - 127.5) / 127.5``,
+        bit-identical to the float32 path (one correctly rounded division). For
+        ``dtype="uint8"`` batches converted on the GPU: 4x less to copy to it, no CPU time."""
+        return x.to(torch.float32).sub_(127.5).div_(127.5)
+
     def loader(self, batch_size: int = 32, sampler: Optional[Any] = None, drop_last: bool = False, num_workers: int = 0, **kwargs: Any) -> Any:
         """A DataLoader of whole batches: each worker reads a batch's records straight into one
         array and converts it in one go (no per-sample tensors, no collate copy). ``sampler``

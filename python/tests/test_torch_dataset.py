@@ -110,3 +110,11 @@ def test_batch_loader_with_workers_and_a_sampler(datasets):
     for (a, ya), (b, yb), (c, yc) in zip(serial, workers, per_sample):
         assert torch.equal(a, b) and torch.equal(a, c) and torch.equal(ya, yb) and torch.equal(ya, yc)
     assert len(_batches(ds.loader(batch_size=3, sampler=sampler, drop_last=True))) == 2
+
+
+def test_uint8_batches_converted_later_give_the_same_floats(datasets):
+    f32 = RetinaDataset(datasets[("raw", "uint8")])
+    u8 = RetinaDataset(datasets[("raw", "uint8")], dtype="uint8")
+    (a, ya), (b, yb) = next(iter(f32.loader(4))), next(iter(u8.loader(4)))
+    assert b.dtype == torch.uint8 and torch.equal(ya, yb)
+    assert torch.equal(RetinaDataset.to_float(b), a)
