@@ -12,6 +12,8 @@ torch, about 3 ms for a table lookup (``np.take``) into CxHxW order.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .errors import RetinaError
@@ -19,16 +21,29 @@ from .errors import RetinaError
 U8_TABLE: np.ndarray = (np.arange(256, dtype=np.float64) / 127.5 - 1.0).astype(np.float32)
 
 
+def u8_to_float_(buf: Any) -> Any:
+    """In place: float32 values that hold uint8 pixels -> [-1, 1], as ``(v - 127.5) / 127.5``.
+
+    ``buf`` is a float32 numpy array or torch tensor (any device; torch is not imported here). The
+    subtraction is exact in float32 and the division the one rounding, so this is ``v / 127.5 - 1``
+    correctly rounded: what retina's float64-then-float32 map gives, for all 256 values. (A
+    multiply by 1/127.5 would be off by one ulp for 207 of them.) The one place this map lives."""
+    if isinstance(buf, np.ndarray):
+        buf -= np.float32(127.5)
+        buf /= np.float32(127.5)
+        return buf
+    return buf.sub_(127.5).div_(127.5)
+
+
 def _u8_to_float(src: np.ndarray) -> np.ndarray:
-    # (v - 127.5) / 127.5: the subtraction is exact in float32 and the division the one rounding,
-    # so this is v / 127.5 - 1 correctly rounded, what retina's float64-then-float32 map gives.
     out = np.empty(src.shape, dtype=np.float32)
-    np.subtract(src, np.float32(127.5), out=out)  # cast and subtract in one pass
-    out /= np.float32(127.5)
+    np.subtract(src, np.float32(127.5), out=out)  # cast and subtract in one pass...
+    out /= np.float32(127.5)  # ...then u8_to_float_'s division
     return out
 
 
 assert np.array_equal(_u8_to_float(np.arange(256, dtype=np.uint8)), U8_TABLE), "float32 arithmetic differs from retina's map"
+assert np.array_equal(u8_to_float_(np.arange(256, dtype=np.float32)), U8_TABLE), "float32 arithmetic differs from retina's map"
 
 
 def chw(x: np.ndarray, batched: bool = False) -> np.ndarray:
