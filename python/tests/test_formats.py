@@ -138,8 +138,13 @@ def test_damaged_lmdb_pages_are_corrupt_naming_shard_and_record(copy_dataset):
 
 
 READ_ALL = """
-import json, sys
+import json, os, sys
 import retina_data
+try:  # the setup must really be read-only for this process
+    open(os.path.join(sys.argv[1], "probe"), "w")
+    sys.exit("the dataset folder is writable for the reader: the test proves nothing")
+except PermissionError:
+    pass
 ds = retina_data.open_dataset(sys.argv[1])
 print(json.dumps([ds[i][0].tobytes().hex()[:64] + str(ds[i][1]) + ds[i][2] for i in range(len(ds))]))
 """
