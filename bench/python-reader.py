@@ -7,6 +7,7 @@ in one run, each path's CPU time (process_time, so other jobs on the machine cou
 record of a full pass in batches of BATCH, single-threaded (torch.set_num_threads(1),
 num_workers=0), page cache warm, best of REPEATS:
   loader   RetinaDataset(...).loader(BATCH): records copied into one batch, converted at once
+  loader channels_last  the same, NxCxHxW float32 in channels-last memory (no transpose)
   loader uint8  the same with dtype="uint8" (CxHxW uint8 batches, to convert on the GPU)
   sample   RetinaDataset + torch's DataLoader(batch_size=BATCH): per-sample tensors + collate
   seed     DataLoader over torch.load(one float32 file per image) + collate (the seed's way)
@@ -84,6 +85,9 @@ def main() -> None:
             disk = sum(f.stat().st_size for f in (work / fmt).rglob("*") if f.is_file())
             rows.append({"path": f"{fmt} loader", "msPerRecord": cpu_per_record(lambda: drain(ds.loader(a.batch)), n, a.repeats) * 1e3,
                          "bytesPerRecord": disk / n})
+            cl = rd.RetinaDataset(work / fmt, channels_last=True)
+            rows.append({"path": f"{fmt} loader channels_last", "msPerRecord": cpu_per_record(lambda: drain(cl.loader(a.batch)), n, a.repeats) * 1e3,
+                         "bytesPerRecord": disk / n})
             u8 = rd.RetinaDataset(work / fmt, dtype="uint8")
             rows.append({"path": f"{fmt} loader uint8", "msPerRecord": cpu_per_record(lambda: drain(u8.loader(a.batch)), n, a.repeats) * 1e3,
                          "bytesPerRecord": disk / n})
@@ -100,9 +104,9 @@ def main() -> None:
             print(json.dumps({"count": n, "size": a.size, "batch": a.batch, "rows": rows}, indent=2))
         else:
             print(f"{n} records {a.size}x{a.size}x3, batch {a.batch}, CPU time per record (best of {a.repeats}), load {os.getloadavg()[0]:.1f}")
-            print(f"{'path':28s} {'ms/record':>10s} {'records/core-s':>15s} {'x seed':>7s} {'bytes/record':>13s}")
+            print(f"{'path':30s} {'ms/record':>10s} {'records/core-s':>15s} {'x seed':>7s} {'bytes/record':>13s}")
             for r in rows:
-                print(f"{r['path']:28s} {r['msPerRecord']:10.3f} {r['recordsPerCoreSecond']:15.0f} {r['vsSeed']:7.2f} {r['bytesPerRecord']:13.0f}")
+                print(f"{r['path']:30s} {r['msPerRecord']:10.3f} {r['recordsPerCoreSecond']:15.0f} {r['vsSeed']:7.2f} {r['bytesPerRecord']:13.0f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

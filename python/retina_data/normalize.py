@@ -35,11 +35,16 @@ def u8_to_float_(buf: Any) -> Any:
     return buf.sub_(127.5).div_(127.5)
 
 
-def _u8_to_float(src: np.ndarray) -> np.ndarray:
-    out = np.empty(src.shape, dtype=np.float32)
-    np.subtract(src, np.float32(127.5), out=out)  # cast and subtract in one pass...
-    out /= np.float32(127.5)  # ...then u8_to_float_'s division
+def u8_into_float(src: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """uint8 ``src`` -> float32 ``out`` (same shape) in [-1, 1]: u8_to_float_'s map, with the
+    cast fused into the subtraction (two passes)."""
+    np.subtract(src, np.float32(127.5), out=out)
+    out /= np.float32(127.5)
     return out
+
+
+def _u8_to_float(src: np.ndarray) -> np.ndarray:
+    return u8_into_float(src, np.empty(src.shape, dtype=np.float32))
 
 
 assert np.array_equal(_u8_to_float(np.arange(256, dtype=np.uint8)), U8_TABLE), "float32 arithmetic differs from retina's map"

@@ -118,3 +118,17 @@ def test_uint8_batches_converted_later_give_the_same_floats(datasets):
     (a, ya), (b, yb) = next(iter(f32.loader(4))), next(iter(u8.loader(4)))
     assert b.dtype == torch.uint8 and torch.equal(ya, yb)
     assert torch.equal(RetinaDataset.to_float(b), a)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+def test_channels_last_gives_the_same_values_without_a_transpose(datasets, dtype):
+    plain = RetinaDataset(datasets[("raw", "uint8")], dtype=dtype)
+    cl = RetinaDataset(datasets[("raw", "uint8")], dtype=dtype, channels_last=True)
+    x, _ = cl[3]
+    assert tuple(x.shape) == (3, 32, 32) and torch.equal(x, plain[3][0])
+    xb, yb = next(iter(cl.loader(5)))
+    assert xb.is_contiguous(memory_format=torch.channels_last) and not xb.is_contiguous()
+    pb, pyb = next(iter(plain.loader(5)))
+    assert torch.equal(xb, pb) and torch.equal(yb, pyb)
+    xs, _ = next(iter(torch.utils.data.DataLoader(cl, batch_size=5)))  # the per-sample path collates too
+    assert torch.equal(xs, pb)
