@@ -85,6 +85,11 @@ def check_args(a: argparse.Namespace, world: int) -> None:
             "BAD_ARGUMENT", f"--batch-size {a.batch_size} does not split evenly over {world} ranks",
             hint=f"Use a global batch that is a multiple of the {world} tasks (e.g. {world * max(1, round(a.batch_size / world))}), or another task count.",
         )
+    if a.micro_batch is not None and (a.batch_size // world) % a.micro_batch != 0:
+        raise RetinaError(
+            "BAD_ARGUMENT", f"--micro-batch {a.micro_batch} does not divide the per-rank batch {a.batch_size // world} (--batch-size {a.batch_size} over {world} ranks)",
+            hint="Pick a micro-batch that divides the per-rank batch.",
+        )
     if a.source == "images":
         if not a.images or not a.labels:
             raise RetinaError("BAD_ARGUMENT", "--source images needs --images and --labels", hint="Name the JPEG folder and the labels CSV.")
@@ -137,20 +142,32 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def rank_batches(order: np.ndarray, batch: int, rank: int, world: int, rank_slice: Any) -> List[tuple]:
-    """This rank's share of each global batch: (indices, global batch size). The last global batch
-    may be shorter than `batch`; when it does not split evenly its remainder goes to the first
-    ranks (never dropped, never padded with repeats: the epoch stays exactly the data)."""
-    out = []
+def step_pieces(order: np.ndarray, batch: int, micro: int, rank: int, world: int, rank_slice: Any) -> List[tuple]:
+    """This rank's forward/backward pieces of every optimizer step: (indices, global batch size,
+    last piece of the step, loss weight, micro-group index).
+
+    Each global batch g = order[s*batch:(s+1)*batch] is cut into V = batch/micro interleaved
+    micro-groups, group v = g[v::V] (rank_slice(g, v, V)), and rank r takes groups r, r+world,
+    r+2*world... So the groups, and with them the batch-norm statistics of a fine-tuned network,
+    are the same for any world size: 1 rank with --micro-batch 16 computes what 2 ranks of 16 do,
+    and rank r's samples are exactly rank_slice(g, r, world). The last global batch may be
+    shorter; it is kept whole (never dropped, never padded with repeats), its groups differing by
+    at most one sample. A rank left without a sample there still joins the gradient average, with
+    one sample weighted 0.
+    """
+    groups = batch // micro
+    out: List[tuple] = []
     for s in range(0, len(order), batch):
         g = order[s:s + batch]
-        if len(g) % world == 0:
-            mine = np.asarray(rank_slice(g, rank, world))
-        else:
-            q, r = divmod(len(g), world)
-            start = rank * q + min(rank, r)
-            mine = g[start:start + q + (1 if rank < r else 0)]
-        out.append((mine, len(g)))
+        full = len(g) % groups == 0
+        mine = [rank_slice(g, v, groups) if full else g[v::groups] for v in range(rank, groups, world)]
+        mine = [m for m in mine if len(m) > 0]
+        if not mine:
+            out.append((order[:1], len(g), True, 0.0, -1))
+            continue
+        vs = [v for v in range(rank, groups, world) if len(g[v::groups]) > 0]
+        for k, (m, v) in enumerate(zip(mine, vs)):
+            out.append((np.asarray(m), len(g), k == len(mine) - 1, 1.0, v))
     return out
 
 
@@ -305,30 +322,27 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log) -> Optional[Dict[
             if use_cuda:
                 torch.cuda.synchronize(device)
 
+        norms = [(m, m.momentum) for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.momentum is not None] if a.fine_tune else []
         amp = torch.autocast("cuda", dtype=torch.bfloat16) if (a.amp and use_cuda) else None
         from contextlib import nullcontext
-        from .sampling import epoch_order, rank_slice
+        from .order import epoch_order, rank_slice
 
         for epoch in range(first, a.epochs + 1):
             te = time.perf_counter()
             model.train()
             order = np.asarray(epoch_order(n, a.seed, epoch))
-            mine = rank_batches(order, a.batch_size, world.rank, world.size, rank_slice)
-            pieces: List[tuple] = []  # (indices, global batch size, last piece of the step)
-            for idx, gsize in mine:
-                if len(idx) == 0:
-                    # Fewer samples than ranks in the last batch: this rank still joins the gradient
-                    # average, with one sample weighted 0 (rank 0 always has a real one).
-                    pieces.append((order[:1], gsize, True, 0.0))
-                    continue
-                for s in range(0, len(idx), micro):
-                    pieces.append((idx[s:s + micro], gsize, s + micro >= len(idx), 1.0))
+            pieces = step_pieces(order, a.batch_size, micro, world.rank, world.size, rank_slice)
             loader = torch.utils.data.DataLoader(data.train, batch_sampler=[list(map(int, p[0])) for p in pieces], **loader_kw)
             wait = compute = 0.0
             loss_sum = torch.zeros(2, dtype=torch.float64, device=device)
             it = iter(loader)
             stopped = False
-            for k, (idx, gsize, last, weight) in enumerate(pieces):
+            for k, (idx, gsize, last, weight, group) in enumerate(pieces):
+                if norms:
+                    # Batch-norm running statistics follow micro-group 0 of each step only (rank 0's,
+                    # which DDP broadcasts), so they too are the same for any world size.
+                    for bn, m in norms:
+                        bn.momentum = m if group == 0 else 0.0
                 if (k == 0 or pieces[k - 1][2]) and agree_stop():
                     stopped = True
                     break
@@ -357,6 +371,11 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log) -> Optional[Dict[
                                   hint=f"{out}/{CHECKPOINT} holds the last finished epoch; run the same command again (or requeue the job) to resume.")
             # Validation: each rank predicts a contiguous part; rank 0 gathers and grades.
             model.eval()
+            if a.fine_tune and world.size > 1:
+                # DDP broadcasts rank 0's buffers at the start of each forward: the last step's
+                # update has not reached the other ranks yet.
+                for b in model.buffers():
+                    tdist.broadcast(b, 0)
             tv = time.perf_counter()
             lo, hi = world.rank * nv // world.size, (world.rank + 1) * nv // world.size
             vpieces = [list(range(s, min(s + micro, hi))) for s in range(lo, hi, micro)]

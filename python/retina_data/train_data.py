@@ -13,9 +13,6 @@ import numpy as np
 
 from .errors import RetinaError
 
-#: retina's uint8 -> float map (src/normalize.ts MINUS_ONE_TO_ONE): x / 127.5 - 1.
-SCALE, BIAS = 1 / 127.5, -1.0
-
 
 @dataclass
 class TrainingData:
@@ -29,13 +26,22 @@ class TrainingData:
     identity: str
 
 
+_TABLES: dict = {}
+
+
 def to_input(x: Any, dtype: Any) -> Any:
     """A batch as the model's input: float tensors pass (already in [-1, 1]); uint8 NCHW batches
-    (shipped to a GPU at a quarter of the bytes) are mapped there with retina's x / 127.5 - 1."""
+    (shipped to a GPU at a quarter of the bytes) are mapped there through retina's own 256-entry
+    table (retina_data.normalize.U8_TABLE), so both paths give the same float32 bits."""
     import torch
 
     if x.dtype == torch.uint8:
-        return x.to(dtype).mul_(SCALE).add_(BIAS)
+        table = _TABLES.get(x.device)
+        if table is None:
+            from .normalize import U8_TABLE
+
+            table = _TABLES[x.device] = torch.from_numpy(U8_TABLE).to(x.device)
+        return table[x.long()].to(dtype)
     return x.to(dtype)
 
 
@@ -52,15 +58,15 @@ def open_training_data(a: argparse.Namespace, uint8: bool) -> TrainingData:
     from . import RetinaDataset, open_dataset
 
     data = os.path.abspath(a.data)
-    dtype = "uint8" if uint8 else "float32"
+    info = open_dataset(data, split="val", verify=a.verify)
+    dtype = "uint8" if uint8 and str(info.dtype) == "uint8" else "float32"
     train = RetinaDataset(data, split="train", dtype=dtype, verify=a.verify)
     val = RetinaDataset(data, split="val", dtype=dtype, verify=a.verify)
-    info = open_dataset(data, split="val", verify=a.verify)
-    fmt = getattr(info, "format", None)
+    fmt = info.format
     if a.source and fmt and a.source != fmt:
         raise RetinaError("BAD_ARGUMENT", f"--source {a.source}, but {data} holds a {fmt} dataset", file=data,
                           hint=f"Pass --source {fmt}, or point --data at the {a.source} dataset.")
-    shape = tuple(int(v) for v in getattr(info, "shape"))
+    shape = tuple(int(v) for v in info.shape)
     if len(shape) != 3:
         raise RetinaError("BAD_INPUT", f"{data} holds {shape} records; the trainer takes HxWxC images", file=data, hint="Train on a dataset of images.")
     identity = f"{data}:{len(train)}:{len(val)}:{'x'.join(map(str, shape))}"
