@@ -6,7 +6,7 @@ import { formatSeconds, renderMarkdownTable } from './table.js';
 import { IMAGES, type BenchReport } from './types.js';
 
 /** Write `text` under a temporary name and rename it into place: readers never see half a file. */
-async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, text);
   await rename(tmp, path);

@@ -191,7 +191,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def train(a: argparse.Namespace, world: rdist.World, log: Log) -> Optional[Dict[str, Any]]:
+def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None) -> Optional[Dict[str, Any]]:
+    """One training (every rank calls it). `data`: a prepared `TrainingData` (the bench passes the
+    seed's sources this way), else opened from the arguments."""
     t0 = time.perf_counter()
     check_args(a, world.size)
     if a.deterministic and a.device != "cpu":
@@ -234,7 +236,8 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log) -> Optional[Dict[
 
     # Everything that can fail on bad input fails here, on every rank alike, before the ranks wait
     # for each other (a rank that fails alone would leave the others waiting in the rendezvous).
-    data = open_training_data(a, uint8=use_cuda)
+    if data is None:
+        data = open_training_data(a, uint8=use_cuda)
     h, w, c = data.shape
     side = min_side(a.model)
     if min(h, w) < side:
