@@ -33,22 +33,27 @@ def folder_bytes(path: str) -> int:
     return total
 
 
-def time_reads(dataset: Any, batch: int, seed: int, passes: int) -> Dict[str, float]:
+def time_reads(dataset: Any, batch: int, seed: int, passes: int, collate: Any = None) -> Dict[str, float]:
     """Median of `passes` timed passes (after one untimed warm-up) over the whole dataset in one
-    epoch's order, collated into float batches by a DataLoader in this process."""
+    epoch's order, collated into float batches by a DataLoader in this process. Retina's records
+    become floats in the collate (FloatCollate), as in the trainer."""
     import torch
 
     from .order import epoch_order
+    from .train_data import FloatBatches
+
+    to_float = FloatBatches()
 
     n = len(dataset)
     order = epoch_order(n, seed, 1)
     batches = [order[s:s + batch].tolist() for s in range(0, n, batch)]
     walls, cpus = [], []
     for k in range(passes + 1):
-        loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=0)
+        loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=0, **({"collate_fn": collate} if collate else {}))
         w0, c0 = time.perf_counter(), time.process_time()
         seen = 0
         for xb, *_ in loader:
+            xb = to_float(xb, torch.float32)
             assert xb.dtype == torch.float32 and xb.ndim == 4
             seen += xb.shape[0]
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -80,7 +85,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .normalize import to_network_input
     from .seed_sources import SeedImages, SeedTensorFiles
     from .train import Log, parse_args, train
-    from .train_data import TrainingData
+    from .train_data import FloatCollate, TrainingData
     from . import dist as rdist
 
     torch.set_num_threads(a.threads)
@@ -130,12 +135,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         one_training("warm-up", warm, 1)
 
     candidates: List[tuple] = [(fmt, "retina", path) for fmt, path in datasets.items()]
+    # The package's per-sample float path (RetinaDataset, CHW float32 per record), for comparison.
+    candidates.append((f"{next(iter(datasets))} (RetinaDataset float32)", "retina-per-sample", first))
     candidates += [("torch.save files", "seed", files), ("images (PIL)", "seed", a.images)]
     for name, kind, path in candidates:
+        collate = None
         if kind == "retina":
-            whole: Any = RetinaDataset(path)
+            whole: Any = open_dataset(path)
+            collate = FloatCollate()
+            val = open_dataset(path, split="val")
+            data = TrainingData(open_dataset(path, split="train"), val, np.asarray(val.labels), (h, w, c), name, path, path)
+            disk = folder_bytes(path)
+        elif kind == "retina-per-sample":
+            whole = RetinaDataset(path)
             data = TrainingData(RetinaDataset(path, split="train"), RetinaDataset(path, split="val"),
-                                np.asarray(open_dataset(path, split="val").labels), (h, w, c), name, path, f"{path}")
+                                np.asarray(open_dataset(path, split="val").labels), (h, w, c), name, path, path)
             disk = folder_bytes(path)
         elif name.startswith("torch"):
             whole = all_files
@@ -146,7 +160,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             data = TrainingData(jpegs["train"], jpegs["val"], jpegs["val"].labels, (h, w, c), name, path, path)
             disk = jpeg_bytes
         log(f"{name}: reading")
-        reads = time_reads(whole, a.batch_size, a.seed, a.passes)
+        reads = time_reads(whole, a.batch_size, a.seed, a.passes, collate)
         entry: Dict[str, Any] = {"source": name, "kind": kind, "bytesOnDisk": disk, "records": len(whole), **{f"read{k[0].upper()}{k[1:]}": v for k, v in reads.items()}}
         if a.train:
             log(f"{name}: {a.epochs} epoch(s) of {a.model}")

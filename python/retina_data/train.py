@@ -205,7 +205,7 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
     import torch.distributed as tdist
     from torch.nn.parallel import DistributedDataParallel as DDP
     from .models import build_model, min_side, NUM_CLASSES
-    from .train_data import open_training_data, to_input
+    from .train_data import FloatBatches, FloatCollate, collate_hwc, open_training_data
 
     stop = StopFlag()
     threads = a.threads or usable_cpus()
@@ -237,7 +237,7 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
     # Everything that can fail on bad input fails here, on every rank alike, before the ranks wait
     # for each other (a rank that fails alone would leave the others waiting in the rendezvous).
     if data is None:
-        data = open_training_data(a, uint8=use_cuda)
+        data = open_training_data(a)
     h, w, c = data.shape
     side = min_side(a.model)
     if min(h, w) < side:
@@ -302,7 +302,14 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
                  f"{params:,} parameters, {workers} loader workers per rank")
         setup_seconds = time.perf_counter() - t0
 
+        to_input = FloatBatches()
+        from .dataset import DatasetReader
+
         loader_kw: Dict[str, Any] = {"num_workers": workers, "pin_memory": use_cuda}
+        if isinstance(data.train, DatasetReader):
+            # In this process, records become floats in the collate (in cache, one reused buffer);
+            # from workers or to a GPU they travel as uint8 and become floats after.
+            loader_kw["collate_fn"] = FloatCollate() if workers == 0 and not use_cuda else collate_hwc
         if workers > 0:
             loader_kw.update(persistent_workers=False, prefetch_factor=4)
 
