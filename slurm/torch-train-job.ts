@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { RetinaError } from '../src/errors.js';
-import { silentLogger } from '../src/log.js';
+import { RetinaError } from '../src/core/errors.js';
+import { silentLogger } from '../src/core/log.js';
 import { checkFitsCluster } from './cluster-size.js';
 import { renderTorchTrainScript, torchTrainLogPath, type TorchTrainJobSpec } from './render-torch-train.js';
 import { sbatch } from './slurm-cli.js';

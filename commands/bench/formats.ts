@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand, type RetinaFlags } from '../_base/retina-command.js';
-import { RetinaError } from '../../src/errors.js';
-import { renderTable } from '../../bench/formats/table.js';
-import { publishedLines } from '../../bench/formats/report.js';
-import { DEFAULTS, PRESET_NAMES } from '../../bench/formats/options.js';
-import type { BenchReport } from '../../bench/formats/types.js';
-import type { TorchBenchReport } from '../../bench/formats/torch-report.js';
+import { RetinaError } from '../../src/core/errors.js';
+import { renderTable } from '../../src/bench/table.js';
+import { publishedLines } from '../../src/bench/report.js';
+import { DEFAULTS, PRESET_NAMES } from '../../src/bench/options.js';
+import type { BenchReport } from '../../src/bench/bench-types.js';
+import type { TorchBenchReport } from '../../src/bench/torch-report.js';
 
 export default class BenchFormats extends RetinaCommand<BenchReport | TorchBenchReport> {
   static override summary = 'Compare training from each storage format with decoding the images every epoch.';
@@ -54,7 +54,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     const quiet = this.jsonEnabled() || this.logger.level === 'warn' || this.logger.level === 'error' || this.logger.level === 'silent';
     try {
-      const { runFormatsStudy } = await import('../../bench/formats/study.js');
+      const { runFormatsStudy } = await import('../../src/bench/study.js');
       const report = await runFormatsStudy({
         images: flags.images, labels: flags.labels, count: flags.count,
         formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),
@@ -83,8 +83,8 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
     const onSignal = () => controller.abort();
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
-      const { runTorchConsumerStudy } = await import('../../bench/formats/torch-consumer.js');
-      const { renderTorchTable } = await import('../../bench/formats/torch-report.js');
+      const { runTorchConsumerStudy } = await import('../../src/bench/torch-consumer.js');
+      const { renderTorchTable } = await import('../../src/bench/torch-report.js');
       const report = await runTorchConsumerStudy({
         images: flags.images, labels: flags.labels, count: flags.count, formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),
         model: flags.model, epochs: flags.epochs, batchSize: flags['batch-size'], size: flags.size, seed: flags.seed, valFraction: flags['val-fraction'],

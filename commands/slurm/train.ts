@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { RetinaCommand, type RetinaFlags } from '../_base/retina-command.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 import { stopOnSignals } from '../../slurm/stop-signal.js';
 import { resourcesFromFlags, slurmResourceFlags } from '../_base/slurm-flags.js';
-import { defaultTrainLogDir, normaliseTrainFlags } from '../../slurm/render-train.js';
+import { defaultTrainLogDir, resolveTrainFlags } from '../../slurm/render-train.js';
 import { slurmTrain, type SlurmTrainResult } from '../../slurm/train-job.js';
 import type { SlurmTorchTrainResult } from '../../slurm/torch-train-job.js';
 
@@ -59,7 +59,7 @@ export default class SlurmTrain extends RetinaCommand<SlurmTrainResult | SlurmTo
     for (const f of ['nodes', 'ntasks-per-node'] as const) {
       if (flags[f] !== 1) throw new RetinaError('BAD_ARGUMENT', `--${f} needs --engine torch (retina's tfjs trainer runs in one process)`, { hint: 'Add --engine torch, or drop the flag.' });
     }
-    const train = normaliseTrainFlags({
+    const train = resolveTrainFlags({
       source: flags.source, data: flags.data, images: flags.images, labels: flags.labels, model: flags.model, weights: flags.weights,
       fineTune: flags['fine-tune'], epochs: flags.epochs, batchSize: flags['batch-size'], lr: flags.lr, seed: flags.seed,
       backend: flags.backend, out: flags.out, force: flags.force, cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'],
@@ -87,7 +87,7 @@ export default class SlurmTrain extends RetinaCommand<SlurmTrainResult | SlurmTo
     }
     const { pythonInterpreter, pythonPackageDir } = await import('../../src/train/torch-engine.js');
     const { slurmTorchTrain } = await import('../../slurm/torch-train-job.js');
-    const paths = normaliseTrainFlags({ source: flags.source, data: flags.data, images: flags.images, labels: flags.labels, weights: flags.weights, out: flags.out });
+    const paths = resolveTrainFlags({ source: flags.source, data: flags.data, images: flags.images, labels: flags.labels, weights: flags.weights, out: flags.out });
     // A requeued job must find its run folder again: fix its name now, not when the job starts.
     const out = paths.out ?? resolve('runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${flags.model ?? 'inception-v3'}-${flags.source}-torch`);
     const train = {

@@ -1,4 +1,4 @@
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 
 /**
  * The options of the PyTorch engine (`python -m retina_data.train`, python/retina_data/train.py),

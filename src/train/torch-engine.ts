@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RetinaError, isRetinaErrorCode, type RetinaErrorCode } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { RetinaError, isRetinaErrorCode, type RetinaErrorCode } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { packageRoot } from '../../slurm/retina-invocation.js';
 import { torchTrainArgv, type TorchTrainFlags } from './torch-argv.js';
 import type { TrainResult } from './train-types.js';
