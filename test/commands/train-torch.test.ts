@@ -55,13 +55,13 @@ describe.skipIf(!HAS_TORCH)(`retina train --engine torch and bench --consumer to
       'bench', 'formats', '--consumer', 'torch', '--formats', 'raw,lmdb', '--count', '12', '--size', '32', '--model', 'small-cnn', '--threads', '1', '--out', out, '--json',
     ])));
     expect(body.kind).toBe('retina-bench-formats-torch');
-    expect(body.sources.map((s) => s.source)).toEqual(['raw', 'lmdb', 'torch.save files', 'images (PIL)']);
+    expect(body.sources.map((s) => s.source)).toEqual(['raw', 'lmdb', 'raw (RetinaDataset float32)', 'torch.save files', 'images (PIL)']);
     for (const s of body.sources) {
       expect(s.records).toBe(12);
       expect(s.readImagesPerCpuSecond).toBeGreaterThan(0);
       expect(s.train.epochSeconds).toBeGreaterThan(0);
     }
-    const raw = body.sources[0]!, files = body.sources[2]!;
+    const raw = body.sources[0]!, files = body.sources[3]!;
     expect(files.bytesOnDisk / raw.bytesOnDisk).toBeGreaterThan(3.5); // float32 files vs uint8 records
     for (const f of ['report.json', 'report.md', 'chart.svg', 'chart.html']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('torch.save files');
