@@ -9,7 +9,7 @@ import numpy as np
 from ._optional import require
 from .dataset import DatasetReader, open_dataset
 from .errors import RetinaError
-from .normalize import chw, to_network_input
+from .normalize import chw, to_network_input, u8_to_float_
 from .order import epoch_order, rank_slice, samples_per_rank
 
 torch = require("torch", "retina_data.RetinaDataset")
@@ -57,6 +57,13 @@ class RetinaDataset(torch.utils.data.Dataset):  # type: ignore[misc, name-define
         if self.dtype == "uint8":
             return torch.from_numpy(np.ascontiguousarray(chw(x, batched=True))), y
         return torch.from_numpy(to_network_input(x, layout="chw", batched=True)), y
+
+    @staticmethod
+    def to_float(x: Any) -> Any:
+        """uint8 images (a tensor on any device) -> float32 in [-1, 1]: ``(x - 127.5) / 127.5``,
+        bit-identical to the float32 path (one correctly rounded division). For
+        ``dtype="uint8"`` batches converted on the GPU: 4x less to copy to it, no CPU time."""
+        return u8_to_float_(x.to(torch.float32))
 
     def loader(self, batch_size: int = 32, sampler: Optional[Any] = None, drop_last: bool = False, num_workers: int = 0, **kwargs: Any) -> Any:
         """A DataLoader of whole batches: each worker reads a batch's records straight into one
