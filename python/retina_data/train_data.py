@@ -12,6 +12,7 @@ from typing import Any, Tuple
 import numpy as np
 
 from .errors import RetinaError
+from .normalize import u8_to_float_
 
 
 @dataclass
@@ -34,15 +35,6 @@ def collate_hwc(items: list) -> tuple:
 
     xs = np.stack([it[0] for it in items])
     return torch.from_numpy(xs), torch.as_tensor(np.fromiter((it[1] for it in items), dtype=np.int64, count=len(items)))
-
-
-def u8_to_float_(buf: Any) -> Any:
-    """In place, uint8 values already cast to float32 -> retina's [-1, 1]: (v - 127.5) / 127.5.
-
-    Exact: v - 127.5 is a half-integer (exact in float32) and IEEE division rounds the true quotient
-    (2v - 255) / 255 once, which is what retina_data.normalize.U8_TABLE holds for all 256 values
-    (tested bit for bit). A multiply by 1/127.5 would be faster and off by one ulp for 207 of them."""
-    return buf.sub_(127.5).div_(127.5)
 
 
 class FloatCollate:
