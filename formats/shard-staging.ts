@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { xxh64File } from '../src/checksum.js';
+import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/errors.js';
 import { checkMeta, RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
 import { checkTensor } from './shard-files.js';
@@ -138,7 +139,7 @@ export class ShardStaging {
       files.push({ name, bytes, xxh64 });
     }
     const { splits, labels } = this.table.summary();
-    const manifest: ShardManifest = {
+    const manifest = withJsonChecksum<ShardManifest>({
       kind: 'retina-shard',
       version: 1,
       format: this.format,
@@ -151,7 +152,7 @@ export class ShardStaging {
       files,
       params: this.opts.params ?? {},
       createdAt: new Date().toISOString(),
-    };
+    });
     await writeFileSynced(join(this.tmpDir, SHARD_MANIFEST), JSON.stringify(manifest, null, 1));
     await syncDir(this.tmpDir);
     await replaceDir(this.tmpDir, this.finalDir);

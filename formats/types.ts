@@ -67,6 +67,8 @@ export interface ShardManifest {
   /** Free-form parameters of the producer (preprocess flags), identical across shards of a run. */
   params: Record<string, unknown>;
   createdAt: string;
+  /** `xxh64:<hex>` of the canonical JSON of the other fields (src/core/json-checksum.ts); absent in files written before it. */
+  checksum?: string;
 }
 
 /** Contents of `DATASET/manifest.json`. */
@@ -81,6 +83,8 @@ export interface DatasetManifest {
   labels: Record<string, number>;
   params: Record<string, unknown>;
   shards: ShardManifest[];
+  /** As in ShardManifest: absent in manifests written before checksums. */
+  checksum?: string;
 }
 
 /** Writes one shard. Records are appended in order; `close()` makes the shard visible. */
