@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isDiskFull, diskFullError } from '../core/disk-full.js';
+import { removeDeadTemps } from '../core/stale-temps.js';
 import { RetinaError, messageOf } from '../errors.js';
 
 const DTYPE_SIZE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
@@ -50,6 +52,9 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const dir = resolve(path.endsWith('.json') ? dirname(path) : path);
       const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+      // Copies left by killed saves of this model (their writer is gone) go first.
+      const siblings = await readdir(dirname(dir)).catch(() => [] as string[]);
+      await removeDeadTemps(dirname(dir), siblings.filter((n) => n.startsWith(`.${basename(dir)}.tmp-`)));
       await mkdir(tmp, { recursive: true });
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const json = {
@@ -68,6 +73,7 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
         await rename(tmp, dir);
       } catch (err) {
         await rm(tmp, { recursive: true, force: true });
+        if (await isDiskFull(err, dirname(dir))) throw diskFullError(dir, 'the model', err);
         throw new RetinaError('EXTERNAL', `Could not save the model to ${dir}: ${messageOf(err)}`, { location: { file: dir }, cause: err });
       }
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
