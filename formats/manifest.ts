@@ -63,7 +63,10 @@ function parseFiles(v: unknown, where: string, shard: number): ShardFile[] {
     }
     if (!isNonNegInt(f.bytes)) fail(where, `files[${i}].bytes`, 'a non-negative integer', f.bytes, shard);
     if (!isXxh64Hex(f.xxh64)) fail(where, `files[${i}].xxh64`, '16 hex digits', f.xxh64, shard);
-    return { name: f.name, bytes: f.bytes, xxh64: f.xxh64 };
+    if (f.head === undefined) return { name: f.name, bytes: f.bytes, xxh64: f.xxh64 };
+    const h = f.head;
+    if (!isObj(h) || !isNonNegInt(h.bytes) || h.bytes > f.bytes || !isXxh64Hex(h.xxh64)) fail(where, `files[${i}].head`, 'an object {bytes, xxh64} within the file', h, shard);
+    return { name: f.name, bytes: f.bytes, xxh64: f.xxh64, head: { bytes: h.bytes, xxh64: h.xxh64 } };
   });
 }
 

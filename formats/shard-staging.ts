@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { xxh64File } from '../src/checksum.js';
+import { xxh64File, xxh64Hex } from '../src/checksum.js';
 import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/errors.js';
 import { checkMeta, RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
@@ -129,14 +129,17 @@ export class ShardStaging {
    * Finish the shard: write the record table, checksum every file, write `shard.json` last, fsync,
    * and rename the folder into place (replacing an older shard folder of the same name).
    */
-  async commit(extra: { skip?: (name: string) => boolean } = {}): Promise<ShardManifest> {
+  async commit(extra: { skip?: (name: string) => boolean; headBytes?: (name: string, path: string, bytes: number) => Promise<number | undefined> } = {}): Promise<ShardManifest> {
     this.assertOpen();
     await writeFileSynced(join(this.tmpDir, RECORD_TABLE_FILE), JSON.stringify(this.table));
     const names = (await readdir(this.tmpDir)).filter((n) => n !== SHARD_MANIFEST && !(extra.skip?.(n) ?? false)).sort();
     const files: ShardFile[] = [];
     for (const name of names) {
-      const { xxh64, bytes } = await xxh64File(join(this.tmpDir, name));
-      files.push({ name, bytes, xxh64 });
+      const path = join(this.tmpDir, name);
+      const { xxh64, bytes } = await xxh64File(path);
+      const head = await extra.headBytes?.(name, path, bytes);
+      if (head === undefined) files.push({ name, bytes, xxh64 });
+      else files.push({ name, bytes, xxh64, head: { bytes: head, xxh64: xxh64Hex(await readHead(path, head)) } });
     }
     const { splits, labels } = this.table.summary();
     const manifest = withJsonChecksum<ShardManifest>({
@@ -197,6 +200,18 @@ async function replaceDir(from: string, to: string): Promise<void> {
   }
   await syncDir(dirname(to));
   if (aside) await rm(aside, { recursive: true, force: true });
+}
+
+/** The first `bytes` bytes of a file. */
+async function readHead(path: string, bytes: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** True for names of temporary or set-aside shard folders, which readers ignore. */

@@ -48,6 +48,11 @@ export interface ShardFile {
   name: string;
   bytes: number;
   xxh64: string;
+  /**
+   * xxh64 of the file's first `bytes` bytes, checked on every open where the format needs its
+   * header sound before a library reads it (LMDB's meta pages: formats/lmdb-meta.ts).
+   */
+  head?: { bytes: number; xxh64: string };
 }
 
 /** Contents of `shard.json`. */
