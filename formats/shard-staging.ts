@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { xxh64File, xxh64Hex } from '../src/checksum.js';
+import { ensureDir } from '../src/core/ensure-dir.js';
 import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/errors.js';
 import { checkMeta, RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
@@ -69,7 +70,7 @@ export class ShardStaging {
       throw new RetinaError('BAD_ARGUMENT', `Expected a shard INDEX/COUNT with 0 <= INDEX < COUNT but received ${opts.index}/${opts.count}`);
     }
     const tmpDir = `${opts.dir}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
-    await mkdir(dirname(opts.dir), { recursive: true });
+    await ensureDir(dirname(opts.dir), 'the dataset folder');
     await mkdir(tmpDir);
     return new ShardStaging(format, opts.dir, tmpDir, opts);
   }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
 import { xxh64Hex } from '../checksum.js';
+import { ensureDir } from '../core/ensure-dir.js';
 import { checkJsonChecksum, withJsonChecksum } from '../core/json-checksum.js';
 import { removeDeadTemps } from '../core/stale-temps.js';
 import { messageOf } from '../errors.js';
@@ -96,7 +97,8 @@ export async function loadFeatureCache(dir: string, key: string, count: number, 
 export async function saveFeatureCache(dir: string, features: Float32Array, meta: FeatureCacheMeta): Promise<void> {
   await removeStaleFeatureTemps(dir);
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(tmp, { recursive: true });
+  await ensureDir(dirname(dir), 'the feature cache folder');
+  await mkdir(tmp);
   try {
     const bytes = new Uint8Array(features.buffer, features.byteOffset, features.byteLength);
     await writeFile(join(tmp, FEATURES_FILE), bytes);

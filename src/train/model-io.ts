@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ensureDir } from '../core/ensure-dir.js';
 import { isDiskFull, diskFullError } from '../core/disk-full.js';
 import { removeDeadTemps } from '../core/stale-temps.js';
 import { RetinaError, messageOf } from '../errors.js';
@@ -55,7 +56,8 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
       // Copies left by killed saves of this model (their writer is gone) go first.
       const siblings = await readdir(dirname(dir)).catch(() => [] as string[]);
       await removeDeadTemps(dirname(dir), siblings.filter((n) => n.startsWith(`.${basename(dir)}.tmp-`)));
-      await mkdir(tmp, { recursive: true });
+      await ensureDir(dirname(dir), 'the model folder');
+      await mkdir(tmp);
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const json = {
         format: 'layers-model',

@@ -12,6 +12,7 @@ import { readLabels } from '../labels.js';
 import { indexImages } from '../preprocess/image-index.js';
 import { assignSplits } from '../split.js';
 import { compareIds } from '../shard-assign.js';
+import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage, type TransformOptions } from '../transform.js';
 
 /** How to (re)open a source: plain data, so it can be sent to a worker thread. */
@@ -106,7 +107,7 @@ class ImagesSource implements SampleSource {
   }
   async readInto(i: number, target: Uint8Array, offset: number) {
     const r = this.records[i]!;
-    const bytes = await transformImage(r.path, { ...this.descriptor.transform, dtype: 'uint8' });
+    const bytes = await transformImage(await readWholeFile(r.path), { ...this.descriptor.transform, dtype: 'uint8' });
     if (bytes.byteLength !== byteLength(this.spec)) {
       throw new RetinaError('BAD_INPUT', `${r.path} became ${bytes.byteLength} bytes, expected ${byteLength(this.spec)}`, { location: { file: r.path, id: r.id } });
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { appendFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
@@ -270,5 +271,5 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
       location: { file: out }, hint: 'Pass another --out, or --force to overwrite it.',
     });
   }
-  await mkdir(out, { recursive: true });
+  await ensureDir(out, 'the run folder');
 }
