@@ -1,14 +1,13 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withJsonChecksum } from '../src/core/json-checksum.js';
-import { removeDeadTemps } from '../src/core/stale-temps.js';
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 import { CombinedReader } from './dataset-reader.js';
 import { DATASET_MANIFEST, readJson, readShardManifest, SHARD_NAME, SHARDS_DIR, shardPath } from './layout.js';
 import { canonicalJson, parseDatasetManifest, sumCounts } from './manifest.js';
-import { loadFormat } from './registry.js';
+import { loadFormat } from './format-registry.js';
 import { openRecordTable } from './shard-files.js';
-import { writeFileAtomic } from './shard-staging.js';
+import { removeDeadSiblings, writeFileAtomic } from '../src/core/atomic-write.js';
 import type { DatasetManifest, DatasetReader, ShardManifest, ShardReader, ShardWriter, Split, TensorSpec } from './types.js';
 
 /**
@@ -230,9 +229,9 @@ export async function indexDataset(datasetDir: string): Promise<IndexResult> {
   const { manifest, missing } = combineShards(datasetDir, shards);
   const complete = missing.length === 0;
   const path = join(datasetDir, DATASET_MANIFEST);
-  // manifest.json.tmp-* left by a killed index (its pid is gone) are this run's to remove.
-  const names = await readdir(datasetDir).catch(() => [] as string[]);
-  await removeDeadTemps(datasetDir, names.filter((n) => n.startsWith(`${DATASET_MANIFEST}.tmp-`)));
+  // manifest.json.tmp-* left by a killed index (its pid is gone) are this run's to remove, also
+  // when the dataset is incomplete and nothing is written.
+  await removeDeadSiblings(path);
   if (complete) await writeFileAtomic(path, JSON.stringify(withJsonChecksum({ ...manifest }), null, 1));
   else await rm(path, { force: true }); // a stale manifest must not hide the missing shards
   return {

@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { RetinaError, messageOf } from '../errors.js';
+import { RetinaError, messageOf } from './errors.js';
 
 /**
  * A full disk reported as what it is. Node reports ENOSPC (or EDQUOT for a quota) on writes;

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from './errors.js';
 
 /**
  * Create a folder and its missing parents, one level at a time, failing at once with a clear

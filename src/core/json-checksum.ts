@@ -1,5 +1,5 @@
 import { xxh64 } from '@node-rs/xxhash';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from './errors.js';
 
 /**
  * Self-describing checksums for the JSON files retina writes and reads back (shard.json,

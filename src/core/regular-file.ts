@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from './errors.js';
 
 /**
  * Inputs are read only from regular files, up to a size cap. A symlink to /dev/zero grew memory

@@ -1,12 +1,11 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
-import { xxh64Hex } from '../checksum.js';
-import { ensureDir } from '../core/ensure-dir.js';
+import { xxh64Hex } from '../core/checksum.js';
+import { writeDirAtomic } from '../core/atomic-write.js';
 import { checkJsonChecksum, withJsonChecksum } from '../core/json-checksum.js';
-import { removeDeadTemps } from '../core/stale-temps.js';
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 
 /**
  * Pooled backbone features of every record of a source, stored as a small dataset:
@@ -91,34 +90,14 @@ export async function loadFeatureCache(dir: string, key: string, count: number, 
 }
 
 /**
- * Store features under `dir` (a temporary sibling renamed into place). Temporary folders of this
- * key left by killed runs (their pid is gone) are removed first.
+ * Store features under `dir` (writeDirAtomic: temporary folders of this key left by killed runs
+ * are removed first).
  */
 export async function saveFeatureCache(dir: string, features: Float32Array, meta: FeatureCacheMeta): Promise<void> {
-  await removeStaleFeatureTemps(dir);
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await ensureDir(dirname(dir), 'the feature cache folder');
-  await mkdir(tmp);
-  try {
+  await writeDirAtomic(dir, async (tmp) => {
     const bytes = new Uint8Array(features.buffer, features.byteOffset, features.byteLength);
     await writeFile(join(tmp, FEATURES_FILE), bytes);
     const full = withJsonChecksum({ ...meta, features: { bytes: bytes.byteLength, xxh64: xxh64Hex(bytes) } });
     await writeFile(join(tmp, META_FILE), JSON.stringify(full, null, 2));
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-}
-
-/** Remove `<key>.tmp-<pid>-*` folders beside `dir` whose writer is no longer running. */
-export async function removeStaleFeatureTemps(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dirname(dir));
-  } catch {
-    return [];
-  }
-  return removeDeadTemps(dirname(dir), names.filter((n) => n.startsWith(`${basename(dir)}.tmp-`)));
+  });
 }

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { ensureDir } from '../core/ensure-dir.js';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { isDiskFull, diskFullError } from '../core/disk-full.js';
-import { removeDeadTemps } from '../core/stale-temps.js';
-import { RetinaError, messageOf } from '../errors.js';
+import { RetinaError, messageOf } from '../core/errors.js';
+import { writeDirAtomic } from '../core/atomic-write.js';
 
 const DTYPE_SIZE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
 
@@ -52,12 +51,6 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const dir = resolve(path.endsWith('.json') ? dirname(path) : path);
-      const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-      // Copies left by killed saves of this model (their writer is gone) go first.
-      const siblings = await readdir(dirname(dir)).catch(() => [] as string[]);
-      await removeDeadTemps(dirname(dir), siblings.filter((n) => n.startsWith(`.${basename(dir)}.tmp-`)));
-      await ensureDir(dirname(dir), 'the model folder');
-      await mkdir(tmp);
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const json = {
         format: 'layers-model',
@@ -69,12 +62,11 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
       try {
-        await writeFile(join(tmp, 'weights.bin'), new Uint8Array(weightData));
-        await writeFile(join(tmp, 'model.json'), JSON.stringify(json));
-        await rm(dir, { recursive: true, force: true });
-        await rename(tmp, dir);
+        await writeDirAtomic(dir, async (tmp) => {
+          await writeFile(join(tmp, 'weights.bin'), new Uint8Array(weightData));
+          await writeFile(join(tmp, 'model.json'), JSON.stringify(json));
+        });
       } catch (err) {
-        await rm(tmp, { recursive: true, force: true });
         if (await isDiskFull(err, dirname(dir))) throw diskFullError(dir, 'the model', err);
         throw new RetinaError('EXTERNAL', `Could not save the model to ${dir}: ${messageOf(err)}`, { location: { file: dir }, cause: err });
       }

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { xxh64File } from '../checksum.js';
+import { xxh64File } from '../core/checksum.js';
 import { xxh64 } from '@node-rs/xxhash';
 import { readFile } from 'node:fs/promises';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import { openDataset, shardPath } from '../../formats/dataset.js';
-import { formatNames } from '../../formats/registry.js';
+import { formatNames } from '../../formats/format-registry.js';
 import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
 import { byteLength } from '../../formats/types.js';
 import { readLabels } from '../labels.js';

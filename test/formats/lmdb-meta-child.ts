@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDataset, shardPath } from '../../formats/dataset.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 
 const [dataset, offsets] = process.argv.slice(2);
 const file = join(shardPath(dataset!, 0, 1), 'data.mdb');
