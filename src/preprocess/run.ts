@@ -4,6 +4,7 @@ import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus }
 import { formatNames, loadFormat } from '../../formats/format-registry.js';
 import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
 import { canonicalJson } from '../../formats/manifest.js';
+import { checkWritableDir } from '../core/ensure-dir.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { readLabels, type RowProblem } from '../labels.js';
@@ -45,6 +46,8 @@ export interface PreprocessOptions {
   progress?: boolean;
   /** Seconds between progress lines when stderr is not a TTY. */
   progressIntervalS?: number;
+  /** Write an empty dataset when no row is usable (default: BAD_INPUT). */
+  allowEmpty?: boolean;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
   signal?: AbortSignal;
 }
@@ -92,6 +95,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
   if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
   await loadFormat(opts.format);
+  await checkWritableDir(out, 'the dataset folder');
   const { cpus, source } = usableCpus(opts.threads);
 
   const [labels, images] = await Promise.all([
@@ -103,7 +107,18 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
 
+  if (items.length === 0 && !opts.allowEmpty) {
+    throw new RetinaError('BAD_INPUT', `${opts.labels} has no usable row (${labels.total} data rows${problems.length ? `, ${problems.length} unusable` : ''}): the dataset would be empty`, {
+      location: { file: opts.labels }, hint: 'Check the labels file (a header-only CSV has no rows); pass --allow-empty to write an empty dataset on purpose.',
+    });
+  }
   const splits = assignSplits(items, opts.valFraction, opts.seed);
+  // Refused here, not at train time after hours of preprocessing: every shard task sees the same split.
+  const trainCount = items.reduce((n, it) => n + ((splits.get(it.id) ?? 'train') === 'train' ? 1 : 0), 0);
+  if (items.length > 0 && trainCount === 0) {
+    throw badArgument('--val-fraction', 'a fraction that leaves at least one patient for training', opts.valFraction,
+      `All ${items.length} images went to the validation split; lower --val-fraction (e.g. 0.1).`);
+  }
   const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
   const mine = shardOf(sorted, index, count);
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };

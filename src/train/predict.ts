@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { RetinaError } from '../core/errors.js';
+import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage } from '../transform.js';
 import { selectBackend } from '../backends/backend-registry.js';
 import { loadGrader } from './grader.js';
@@ -45,7 +46,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
       const files = opts.images.slice(s, s + chunk).map((f) => resolve(f));
       const x = new Float32Array(files.length * elements);
       for (const [i, file] of files.entries()) {
-        const bytes = await transformImage(file, { ...grader.transform, dtype: 'uint8' });
+        const bytes = await transformImage(await readWholeFile(file), { ...grader.transform, dtype: 'uint8' });
         toNetworkInput(bytes, 'uint8', x, i * elements);
       }
       const p = tf.tidy(() => grader.model.predict(tf.tensor4d(x, [files.length, ...grader.inputShape])) as tf.Tensor);

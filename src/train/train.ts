@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { silentLogger } from '../core/log.js';
@@ -270,5 +271,5 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
       location: { file: out }, hint: 'Pass another --out, or --force to overwrite it.',
     });
   }
-  await mkdir(out, { recursive: true });
+  await ensureDir(out, 'the run folder');
 }
