@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 
@@ -52,4 +53,45 @@ export async function restoreHost(node: string): Promise<void> {
 /** Hosts named by the batch scripts' first line (`... on HOST at ...`) in each of `logs`. */
 export function hostsInLog(text: string): string[] {
   return [...text.matchAll(/ on (\S+) (?:at|with) /g)].map((m) => m[1] as string);
+}
+
+/**
+ * Hold the cluster for one test file: files that lose hosts must not run beside each other
+ * (vitest runs two files at once). A lock folder with the holder's pid; a dead holder's lock is
+ * taken over. Bounded: gives up after `timeoutMs`.
+ */
+export async function lockCluster(timeoutMs = 900_000): Promise<() => void> {
+  const lock = join(CLUSTER_DIR, 'test.lock');
+  mkdirSync(CLUSTER_DIR, { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSyncSafe(join(lock, 'pid')));
+      if (Number.isInteger(holder) && holder > 0 && !alive(holder)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`the test cluster is held by pid ${holder} (${lock}) for over ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function readFileSyncSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
 import { BIN, parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { CLUSTER_ENV, CLUSTER_HOSTS, CLUSTER_SKIP, HAS_CLUSTER, clusterUp, hostsInLog, killHost, restoreHost } from '../cluster/cluster.js';
+import { CLUSTER_ENV, CLUSTER_HOSTS, CLUSTER_SKIP, HAS_CLUSTER, clusterUp, hostsInLog, killHost, lockCluster, restoreHost } from '../cluster/cluster.js';
 import { untilWorking } from './helpers/big-fixture.js';
 import { expectSameRecords } from './helpers/datasets.js';
 
@@ -17,6 +17,7 @@ const TASKS = '6';
 const IMAGES = 600; // 100 per task: several seconds per task, long enough to lose its host mid-way
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
+let release: (() => void) | undefined;
 let common: string[];
 let reference: string;
 
@@ -54,6 +55,7 @@ async function hostOf(id: string): Promise<string> {
 
 describe.skipIf(!HAS_CLUSTER).sequential(`3-host Slurm cluster: retina slurm preprocess${CLUSTER_SKIP}`, { timeout: 600_000 }, () => {
   beforeAll(async () => {
+    release = await lockCluster();
     await clusterUp();
     tmp = await tempDir('retina-cluster-prep-');
     const fx = join(tmp.dir, 'fx');
@@ -67,6 +69,7 @@ describe.skipIf(!HAS_CLUSTER).sequential(`3-host Slurm cluster: retina slurm pre
     // A failed test may have left a host down: boot it again for whatever runs next.
     for (const h of CLUSTER_HOSTS) await restoreHost(h).catch(() => undefined);
     await tmp?.cleanup();
+    release?.();
   });
 
   it('a 6-task array runs on all 3 hosts and writes a dataset equal, record for record, to a single-process run', async () => {
