@@ -1,4 +1,4 @@
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 import { runSlurmTool } from './slurm-cli.js';
 
 /**

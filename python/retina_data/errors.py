@@ -20,6 +20,7 @@ EXIT_CODES: Dict[str, int] = {
     "EXISTS": 7,
     "UNSUPPORTED": 8,
     "EXTERNAL": 9,
+    "DISK_FULL": 10,
     "ABORTED": 130,
 }
 

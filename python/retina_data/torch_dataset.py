@@ -38,12 +38,34 @@ class RetinaDataset(torch.utils.data.Dataset):  # type: ignore[misc, name-define
     def __len__(self) -> int:
         return len(self.reader)
 
-    def __getitem__(self, i: int) -> Tuple[Any, int]:
+    def __getitem__(self, i: Any) -> Tuple[Any, Any]:
+        """``ds[i]`` -> (CxHxW tensor, int grade); ``ds[[i, j, ...]]`` -> a whole batch
+        (NxCxHxW tensor, int64 grades), read straight into one array (see ``loader``)."""
+        if isinstance(i, (list, tuple, np.ndarray)) or (torch.is_tensor(i) and i.ndim == 1):
+            return self.batch(i)
         x = self.reader.tensor(i)
         grade = int(self.reader.labels[i])
         if self.dtype == "uint8":
             return torch.from_numpy(np.ascontiguousarray(chw(x))), grade
         return torch.from_numpy(to_network_input(x, layout="chw")), grade
+
+    def batch(self, indices: Any) -> Tuple[Any, Any]:
+        """Records ``indices`` as (NxCxHxW float32 in [-1, 1] or uint8, int64 grades)."""
+        idx = [int(i) for i in indices]
+        x = self.reader.read_batch(idx)
+        y = torch.from_numpy(self.reader.labels[idx].astype(np.int64))
+        if self.dtype == "uint8":
+            return torch.from_numpy(np.ascontiguousarray(chw(x, batched=True))), y
+        return torch.from_numpy(to_network_input(x, layout="chw", batched=True)), y
+
+    def loader(self, batch_size: int = 32, sampler: Optional[Any] = None, drop_last: bool = False, num_workers: int = 0, **kwargs: Any) -> Any:
+        """A DataLoader of whole batches: each worker reads a batch's records straight into one
+        array and converts it in one go (no per-sample tensors, no collate copy). ``sampler``
+        (default: in order) yields record indices, e.g. a DistributedEpochSampler; other keyword
+        arguments go to torch's DataLoader (pin_memory, persistent_workers, prefetch_factor...)."""
+        base = sampler if sampler is not None else torch.utils.data.SequentialSampler(self)
+        batches = torch.utils.data.BatchSampler(base, batch_size, drop_last)
+        return torch.utils.data.DataLoader(self, sampler=batches, batch_size=None, num_workers=num_workers, **kwargs)
 
     @property
     def labels(self) -> np.ndarray:

@@ -19,7 +19,7 @@ import retina_data
 from retina_data import RetinaError, open_dataset
 from retina_data.manifest import DTYPES
 
-from conftest import FORMATS, PYTHON_DIR, SIZE, VARIANTS, can_drop_privileges, run_cli
+from conftest import FORMATS, PYTHON_DIR, SIZE, VARIANTS, can_drop_privileges, restamp
 
 VARIANT_KEYS = [(f, d) for f, d, _ in VARIANTS]
 
@@ -197,7 +197,7 @@ def test_lmdb_data_format_1_through_the_lmdb_module_read_only_without_a_lock_fil
         for f in manifest["files"]:
             if f["name"] == "data.mdb":
                 f["bytes"], f["xxh64"] = size, digest
-        (shard / "shard.json").write_text(json.dumps(manifest))
+        (shard / "shard.json").write_text(json.dumps(restamp(manifest)))
     from retina_data.formats.lmdb import data_version
 
     assert data_version(str(next(dst.glob("shards/*/data.mdb")))) == 1
