@@ -35,7 +35,7 @@ export async function syncDir(path: string): Promise<void> {
 }
 
 /** Write `text` to `path` atomically: a temp sibling, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: Uint8Array | string): Promise<void> {
   const tmp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await writeFileSynced(tmp, text);
