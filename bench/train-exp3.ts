@@ -6,7 +6,10 @@
  * cache. Runs without the cache are slow (a full InceptionV3 forward per image per epoch), so they
  * run `--full-epochs` epochs (default 2) and are extrapolated to 15: setup + 15 x mean epoch time.
  *
- *   npx tsx bench/train-exp3.ts [--count 200] [--epochs 15] [--full-epochs 2] [--out DIR]
+ * `--backends onnxruntime,wasm` runs every condition on each backend in turn (names suffixed
+ * `@backend`), so the figures sit side by side in one run; default: auto only.
+ *
+ *   npx tsx bench/train-exp3.ts [--count 200] [--epochs 15] [--full-epochs 2] [--backends auto] [--out DIR]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +23,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: {
   count: { type: 'string', default: '200' }, epochs: { type: 'string', default: '15' },
   'full-epochs': { type: 'string', default: '2' }, out: { type: 'string' }, skip: { type: 'string', default: '' },
+  backends: { type: 'string', default: 'auto' },
 } });
 const count = Number(values.count), epochs = Number(values.epochs), fullEpochs = Number(values['full-epochs']);
 const skip = new Set(values.skip.split(',').filter(Boolean));
@@ -48,11 +52,12 @@ const rows: Record<string, unknown>[] = [];
 const pre = await cli(['preprocess', '--images', images, '--labels', labels, '--out', join(work, 'lmdb'), '--format', 'lmdb', '--size', '299', '--force']);
 console.error(`preprocess lmdb: ${pre.seconds.toFixed(1)} s`);
 
-async function run(name: string, source: string[], cache: boolean, n: number): Promise<void> {
-  if (skip.has(name)) return;
+async function run(condition: string, source: string[], cache: boolean, n: number, backend: string): Promise<void> {
+  const name = backend === 'auto' ? condition : `${condition}@${backend}`;
+  if (skip.has(condition) || skip.has(name)) return;
   const out = join(work, `run-${name}`);
   const r = await cli(['train', ...source, '--model', 'inception-v3', '--epochs', String(n), '--batch-size', '32',
-    '--out', out, '--force', '--cache-dir', join(work, `cache-${name}`), cache ? '--cache-features' : '--no-cache-features']);
+    '--out', out, '--force', '--cache-dir', join(work, `cache-${name}`), cache ? '--cache-features' : '--no-cache-features', '--backend', backend]);
   const j = r.json as unknown as TrainJson;
   const meanEpoch = j.timing.epochSeconds / j.epochs.length;
   const overhead = r.seconds - j.timing.epochSeconds;
@@ -67,10 +72,12 @@ async function run(name: string, source: string[], cache: boolean, n: number): P
   console.error(JSON.stringify(row));
 }
 
-await run('lmdb-cache', ['--source', 'lmdb', '--data', join(work, 'lmdb')], true, epochs);
-await run('images-cache', ['--source', 'images', '--images', images, '--labels', labels], true, epochs);
-await run('lmdb-full', ['--source', 'lmdb', '--data', join(work, 'lmdb')], false, fullEpochs);
-await run('images-full', ['--source', 'images', '--images', images, '--labels', labels], false, fullEpochs);
+for (const backend of values.backends.split(',').filter(Boolean)) {
+  await run('lmdb-cache', ['--source', 'lmdb', '--data', join(work, 'lmdb')], true, epochs, backend);
+  await run('images-cache', ['--source', 'images', '--images', images, '--labels', labels], true, epochs, backend);
+  await run('lmdb-full', ['--source', 'lmdb', '--data', join(work, 'lmdb')], false, fullEpochs, backend);
+  await run('images-full', ['--source', 'images', '--images', images, '--labels', labels], false, fullEpochs, backend);
+}
 
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg: loadavg(), date: new Date().toISOString() };
 const report = { machine, preprocessSeconds: pre.seconds, rows };
