@@ -3,7 +3,7 @@ import { float16Bits } from './float16.js';
 
 /**
  * The JS side of the transform, after libvips has produced the square uint8 image: Ben Graham's
- * local-contrast normalisation and the conversion to the stored dtype. Pure functions of bytes,
+ * local-contrast normalization and the conversion to the stored dtype. Pure functions of bytes,
  * so they run the same in the main thread (`transformImage`) and in piscina workers (preprocess).
  */
 
@@ -13,7 +13,7 @@ export const FLOAT_RANGE = '0..1 (pixel / 255)';
 /** Fraction of the retina radius kept by the Ben Graham mask (the Kaggle winner's 0.9). */
 export const BEN_GRAHAM_MASK = 0.9;
 
-/** Gaussian sigma for Ben Graham's normalisation of a square of side `size` whose retina radius is size / 2. */
+/** Gaussian sigma for Ben Graham's normalization of a square of side `size` whose retina radius is size / 2. */
 export function benGrahamSigma(size: number): number {
   return size / 2 / 30;
 }

@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { DType } from '../formats/types.js';
-import { RetinaError, badArgument, messageOf } from './errors.js';
+import { RetinaError, badArgument, messageOf } from './core/errors.js';
 import { findRetina, type RetinaCircle } from './retina-box.js';
 import { benGrahamSigma, finishTensor } from './finish.js';
 import { plainJpegSize } from './jpeg-header.js';
@@ -106,7 +106,7 @@ export function renderSquare(work: WorkingImage, region: { cx: number; cy: numbe
   return out;
 }
 
-/** Gaussian blur of a square (libvips, sigma = radius / 30) for Ben Graham's normalisation. */
+/** Gaussian blur of a square (libvips, sigma = radius / 30) for Ben Graham's normalization. */
 export async function blurSquare(square: Uint8Array, size: number): Promise<Uint8Array> {
   const data = await sharp(square, { raw: { width: size, height: size, channels: 3 } }).blur(benGrahamSigma(size)).raw().toBuffer();
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -161,7 +161,7 @@ export async function transformToSquare(input: string | Uint8Array, opts: Transf
  * Decode `input` (a path or encoded bytes) and return an HWC tensor of `size` x `size` x 3 in
  * `dtype` (little-endian bytes; floats are pixel / 255): EXIF orientation applied, cropped to the
  * retina (crop `auto`), resized keeping aspect ratio and padded with black, optionally Ben Graham
- * normalised. Deterministic: the same input and options give the same bytes.
+ * normalized. Deterministic: the same input and options give the same bytes.
  *
  * @throws RetinaError CORRUPT when the image cannot be decoded, BAD_ARGUMENT for bad options.
  */

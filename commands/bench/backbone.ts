@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
-import type { BackboneBenchResult } from '../../src/bench-backbone/backbone-bench.js';
+import type { BackboneBenchResult } from '../../src/bench/backbone-bench.js';
 
 export default class BenchBackbone extends RetinaCommand<BackboneBenchResult> {
   static override summary = 'Measure the frozen backbone\'s forward pass on every available backend: per thread and on all usable CPUs.';
@@ -22,7 +22,7 @@ export default class BenchBackbone extends RetinaCommand<BackboneBenchResult> {
 
   public async run(): Promise<BackboneBenchResult> {
     const { flags } = await this.parse(BenchBackbone);
-    const { benchBackbone } = await import('../../src/bench-backbone/backbone-bench.js');
+    const { benchBackbone } = await import('../../src/bench/backbone-bench.js');
     const r = await benchBackbone({
       model: flags.model, batch: flags.batch, seconds: flags.seconds, threads: flags.threads, size: flags.size, logger: this.logger,
       ...(flags.backends ? { backends: flags.backends.split(',').map((s) => s.trim()).filter(Boolean) } : {}),

@@ -7,8 +7,8 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { RetinaError } from '../errors.js';
-import { writeFileAtomic } from '../../formats/shard-staging.js';
+import { RetinaError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { loadGrader, graderFile } from '../train/grader.js';
 import { graderMetadata } from '../train/grader-forward.js';
 import { buildOnnxModel } from './graph.js';

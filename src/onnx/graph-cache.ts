@@ -10,8 +10,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
-import { hexOf } from '../checksum.js';
-import { writeFileAtomic } from '../../formats/shard-staging.js';
+import { hexOf } from '../core/checksum.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { buildOnnxModel, GRAPH_BUILDER_VERSION, type GraphOptions } from './graph.js';
 
 export interface CachedGraph {

@@ -8,7 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 
 const { onnx } = onnxProto;
 

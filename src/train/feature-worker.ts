@@ -1,7 +1,7 @@
-import { selectBackend } from './backend.js';
-import { buildBackbone } from './models/registry.js';
+import { selectBackend } from '../backends/backend-registry.js';
+import { buildBackbone } from './models/model-registry.js';
 import { openSource, type SampleSource } from './sources.js';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import { computeFeatures, type FeatureFailure, type FeatureReply, type FeatureTask } from './features.js';
 import { onnxForward, tfjsForward, type FrozenForward } from './frozen-forward.js';
 

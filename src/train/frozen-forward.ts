@@ -4,9 +4,9 @@
  * epochs without the feature cache, evaluate and predict call this, never the engine directly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RetinaError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { SelectedBackend } from './backend.js';
+import { RetinaError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { SelectedBackend } from '../backends/backend-registry.js';
 
 export interface FrozenForward {
   /** `onnxruntime`, or the tfjs backend's name. */
@@ -37,7 +37,7 @@ export function tfjsForward(model: tf.LayersModel): FrozenForward {
 
 /** An ONNX Runtime session over the graph file `file` as a FrozenForward. */
 export async function onnxForward(file: string, dim: number, threads: number): Promise<FrozenForward> {
-  const { createSession, runSession } = await import('../onnx/runtime.js');
+  const { createSession, runSession } = await import('../backends/onnxruntime/ort-runtime.js');
   const session = await createSession(file, { threads });
   return {
     engine: 'onnxruntime',

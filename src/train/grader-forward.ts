@@ -3,13 +3,13 @@
  * and `predict`: in ONNX Runtime when the selected backend is `onnxruntime` (the grader's graph,
  * cached by the checksum of its files), else in tfjs. Both are frozen forward passes.
  */
-import type { Logger } from '../log.js';
-import { usableCpus } from '../cpus.js';
-import type { SelectedBackend } from './backend.js';
+import type { Logger } from '../core/log.js';
+import { usableCpus } from '../core/cpus.js';
+import type { SelectedBackend } from '../backends/backend-registry.js';
 import { defaultCacheRoot } from './feature-cache.js';
 import { openForward, planForward, type FrozenForward } from './frozen-forward.js';
 import type { Grader } from './grader.js';
-import { weightsIdentity } from './models/registry.js';
+import { weightsIdentity } from './models/model-registry.js';
 
 /** ONNX metadata describing a grader: what `retina export` writes and a user's runtime needs. */
 export function graderMetadata(g: Grader): Record<string, string> {
