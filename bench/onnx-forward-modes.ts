@@ -20,15 +20,17 @@ const sources = {
   images: { source: 'images', images: join(work, 'fx', 'train'), labels: join(work, 'fx', 'trainLabels.csv') },
 } as const;
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
-console.log('| source | forward | epoch s | data wait s | compute s | setup s |');
-console.log('|---|---|---|---|---|---|');
+console.log('| source | forward | epoch s | data wait s | compute s | setup s | CPU s (process, whole run) |');
+console.log('|---|---|---|---|---|---|---|');
 for (const [name, src] of Object.entries(sources)) {
   for (const pool of [true, false]) {
+    const c0 = process.cpuUsage();
     const r = await train({
       ...src, model: 'inception-v3', epochs, batchSize: 32, backend: 'onnxruntime', cacheFeatures: false, poolForward: pool,
       out: join(work, `modes-${name}-${pool ? 'pool' : 'intra'}`), force: true, cacheDir: join(work, 'cache-modes'),
     });
+    const cpu = process.cpuUsage(c0);
     const e = r.epochs.reduce((a, x) => ({ s: a.s + x.seconds, w: a.w + x.dataWaitSeconds, c: a.c + x.computeSeconds }), { s: 0, w: 0, c: 0 });
-    console.log(`| ${name} | ${pool ? `worker pool (${r.epochs[0]!.forwardWorkers})` : 'one session, intra-op threads'} | ${(e.s / epochs).toFixed(2)} | ${(e.w / epochs).toFixed(2)} | ${(e.c / epochs).toFixed(2)} | ${r.timing.setupSeconds.toFixed(1)} |`);
+    console.log(`| ${name} | ${pool ? `worker pool (${r.epochs[0]!.forwardWorkers})` : 'one session, intra-op threads'} | ${(e.s / epochs).toFixed(2)} | ${(e.w / epochs).toFixed(2)} | ${(e.c / epochs).toFixed(2)} | ${r.timing.setupSeconds.toFixed(1)} | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} |`);
   }
 }

@@ -13,6 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +29,22 @@ const { values } = parseArgs({ options: {
 const count = Number(values.count), epochs = Number(values.epochs), fullEpochs = Number(values['full-epochs']);
 const skip = new Set(values.skip.split(',').filter(Boolean));
 
-function cli(args: string[]): Promise<{ seconds: number; json: Record<string, unknown> }> {
+/** CPU seconds (user + system) of this process' finished children (/proc/self/stat cutime + cstime). */
+function childCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of stat(5) (cutime, cstime) are 13 and 14 after the command name, in ticks.
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+function cli(args: string[]): Promise<{ seconds: number; cpuSeconds: number; json: Record<string, unknown> }> {
   const t0 = performance.now();
+  const c0 = childCpuSeconds();
   return new Promise((resolve, reject) => {
     // bin/run.js executed: its shebang starts Node as users get it (src/node-flags.ts).
     execFile(join(ROOT, 'bin', 'run.js'), [...args, '--json'], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`retina ${args.join(' ')} failed: ${stderr}\n${stdout}`));
-      resolve({ seconds: (performance.now() - t0) / 1000, json: JSON.parse(stdout) as Record<string, unknown> });
+      resolve({ seconds: (performance.now() - t0) / 1000, cpuSeconds: childCpuSeconds() - c0, json: JSON.parse(stdout) as Record<string, unknown> });
     });
   });
 }
@@ -64,7 +74,9 @@ async function run(condition: string, source: string[], cache: boolean, n: numbe
   const projected = n === epochs ? r.seconds : overhead + meanEpoch * epochs;
   const withPre = source[1] === 'lmdb' ? projected + pre.seconds : projected;
   const row = {
-    name, epochsRun: n, wallSeconds: r.seconds, featureSeconds: j.timing.featureSeconds, featureThreads: j.featureCache?.threads ?? 0,
+    // CPU seconds of the whole CLI process (all threads): on a contended machine, what the run
+    // would cost a quiet one, give or take the serial parts.
+    name, epochsRun: n, wallSeconds: r.seconds, cpuSeconds: r.cpuSeconds, featureSeconds: j.timing.featureSeconds, featureThreads: j.featureCache?.threads ?? 0,
     meanEpochSeconds: meanEpoch, meanDataWaitSeconds: j.epochs.reduce((a, e) => a + e.dataWaitSeconds, 0) / j.epochs.length,
     projected15Seconds: projected, endToEndSeconds: withPre, valKappa: j.final.valKappa, train: j.trainImages, val: j.valImages,
   };
