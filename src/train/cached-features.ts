@@ -5,6 +5,7 @@ import type { SelectedBackend } from '../backends/backend-registry.js';
 import { defaultCacheRoot, featureCacheDir, featureCacheKey, loadFeatureCache, saveFeatureCache } from './feature-cache.js';
 import { computeFeatures } from './features.js';
 import { computeFeaturesInWorkers } from './feature-pool.js';
+import { openForward, type ForwardPlan } from './frozen-forward.js';
 import type { Backbone, BackboneSpec } from './models/model-registry.js';
 import type { ProgressBar } from './train-progress.js';
 import type { SampleSource } from './sources.js';
@@ -30,6 +31,8 @@ export interface FeatureCacheReport {
 export async function cachedFeatures(o: {
   source: SampleSource; backbone: Backbone; spec: BackboneSpec; backend: SelectedBackend; threads: number;
   cacheDir: string | undefined; log: Logger; bar: ProgressBar; signal?: AbortSignal | undefined;
+  /** Where the forward pass runs (ONNX Runtime or tfjs); default tfjs. */
+  plan?: ForwardPlan | undefined;
 }): Promise<{ features: Float32Array; report: FeatureCacheReport }> {
   const t0 = performance.now();
   const key = featureCacheKey(await o.source.identity(), o.backbone.identity);
@@ -50,13 +53,22 @@ export async function cachedFeatures(o: {
   const all = Array.from({ length: o.source.count }, (_, i) => i);
   const parallel = o.backend.provider.parallelWorkers && o.threads > 1;
   const threads = parallel ? o.threads : 1;
-  o.log.info(`features: computing ${o.source.count} x ${dim} with ${threads} ${parallel ? 'worker threads' : 'thread (in-process)'}`);
-  const features = parallel
-    ? await computeFeaturesInWorkers({
-      source: o.source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.backend.name,
+  const engine = o.plan?.engine ?? o.backend.name;
+  o.log.info(`features: computing ${o.source.count} x ${dim} on ${engine} with ${threads} ${parallel ? 'worker threads' : 'thread (in-process)'}`);
+  let features: Float32Array;
+  if (parallel) {
+    features = await computeFeaturesInWorkers({
+      source: o.source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.backend.name, onnxFile: o.plan?.onnxFile,
       indices: all, dim, threads, onProgress: (d, t) => o.bar.update(d, t, 'features'), signal: o.signal,
-    })
-    : await computeFeatures(o.backbone.model, o.source, all, o.backend.provider.featureBatchSize);
+    });
+  } else {
+    const forward = await openForward(o.plan ?? { engine }, o.backbone.model, 1);
+    try {
+      features = await computeFeatures(forward, o.source, all, o.backend.provider.featureBatchSize);
+    } finally {
+      await forward.dispose();
+    }
+  }
   o.bar.clear();
   // Features of an interrupted extraction are incomplete: never cache them.
   if (o.signal?.aborted) return { features, report: { dir, key, hit: false, seconds: 0, threads, records: o.source.count, dim } };

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { RetinaError } from '../core/errors.js';
 import { readWholeFile } from '../preprocess/read-whole.js';
@@ -7,12 +6,15 @@ import { selectBackend } from '../backends/backend-registry.js';
 import { loadGrader } from './grader.js';
 import { argmaxRows } from './metrics.js';
 import { toNetworkInput } from './network-input.js';
+import { openGraderForward } from './grader-forward.js';
+import { silentLogger, type Logger } from '../core/log.js';
 
 export interface PredictOptions {
   /** RUN_DIR, its model/ folder, or a model.json. */
   model: string;
   images: string[];
   backend?: string;
+  logger?: Logger;
 }
 
 export interface Prediction {
@@ -27,6 +29,8 @@ export interface Prediction {
 export interface PredictResult {
   model: string;
   backend: string;
+  /** What ran the network: `onnxruntime`, or the tfjs backend. */
+  engine: string;
   predictions: Prediction[];
 }
 
@@ -38,6 +42,7 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
   if (opts.images.length === 0) throw new RetinaError('BAD_ARGUMENT', 'Expected at least one IMAGE to grade');
   const backend = await selectBackend(opts.backend ?? 'auto');
   const grader = await loadGrader(opts.model);
+  const forward = await openGraderForward({ grader, selected: backend, log: opts.logger ?? silentLogger }).catch((err: unknown) => { grader.model.dispose(); throw err; });
   try {
     const elements = grader.inputShape.reduce((a, b) => a * b, 1);
     const predictions: Prediction[] = [];
@@ -49,16 +54,15 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
         const bytes = await transformImage(await readWholeFile(file), { ...grader.transform, dtype: 'uint8' });
         toNetworkInput(bytes, 'uint8', x, i * elements);
       }
-      const p = tf.tidy(() => grader.model.predict(tf.tensor4d(x, [files.length, ...grader.inputShape])) as tf.Tensor);
-      const probs = await p.data() as Float32Array;
-      p.dispose();
+      const probs = await forward.run(x, [files.length, ...grader.inputShape]);
       const grades = argmaxRows(probs, grader.classes);
       files.forEach((image, i) => predictions.push({
         image, grade: grades[i]!, probabilities: Array.from(probs.subarray(i * grader.classes, (i + 1) * grader.classes)),
       }));
     }
-    return { model: grader.file, backend: backend.name, predictions };
+    return { model: grader.file, backend: backend.name, engine: forward.engine, predictions };
   } finally {
+    await forward.dispose();
     grader.model.dispose();
   }
 }
