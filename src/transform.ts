@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { stat } from 'node:fs/promises';
 import type { DType } from '../formats/types.js';
 import { RetinaError, badArgument, messageOf } from './core/errors.js';
 import { findRetina, type RetinaCircle } from './retina-box.js';
@@ -123,6 +124,10 @@ export async function decodeForTransform(input: string | Uint8Array, opts: Trans
     return await decodeWorking(input, opts.size);
   } catch (err) {
     const file = typeof input === 'string' ? input : undefined;
+    // sharp reports a missing file as a decoding failure; it is not a damaged image.
+    if (file !== undefined && !(await stat(file).then((st) => st.isFile(), () => false))) {
+      throw new RetinaError('NOT_FOUND', `No image file at ${file}`, { location: { file }, hint: 'Check the path.', cause: err });
+    }
     throw new RetinaError('CORRUPT', `Cannot decode ${file ?? 'image bytes'}: ${messageOf(err)}`, {
       ...(file ? { location: { file } } : {}), hint: 'Replace the file, or pass --skip-invalid to reject it and go on.', cause: err,
     });
