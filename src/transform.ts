@@ -99,7 +99,7 @@ export async function decodeWorking(input: string | Uint8Array, size: number): P
     const meta = await sharp(bytes).metadata();
     if (!meta.width || !meta.height) throw new Error('image has no dimensions');
     W = meta.width; H = meta.height; orientation = meta.orientation ?? 1;
-    if (meta.depth && meta.depth !== 'uchar' && meta.depth !== 'ushort') return decodeSamples(bytes, meta.depth, W, H, orientation);
+    if (meta.depth && meta.depth !== 'uchar' && meta.depth !== 'ushort') return decodeSamples(bytes, meta.depth, meta.space, W, H, orientation, size);
     const d = Math.max(1, Math.floor(Math.min(W, H) / size));
     if (d > 1) target = { width: Math.round(W / d), height: Math.round(H / d) };
   }
@@ -116,19 +116,22 @@ export async function decodeWorking(input: string | Uint8Array, size: number): P
 
 /**
  * Images whose samples are not 8-bit or unsigned 16-bit (which libvips converts right), converted
- * here by their sample format, at full resolution: signed 16-bit as 0..32767 -> 0..255 (negative
+ * here by their sample format, then reduced like any other non-JPEG image: signed 16-bit as 0..32767 -> 0..255 (negative
  * samples refused), float as 0..1 -> 0..255 when no sample exceeds 1, else as 0..255 when none
  * exceeds 255 (anything else refused). libvips' own conversion turned signed 16-bit into noise
  * and shifted or saturated floats.
  *
  * @throws RetinaError UNSUPPORTED for other sample formats or out-of-range samples.
  */
-async function decodeSamples(bytes: Uint8Array, depth: string, W: number, H: number, orientation: number): Promise<WorkingImage> {
+async function decodeSamples(bytes: Uint8Array, depth: string, space: string | undefined, W: number, H: number, orientation: number, size: number): Promise<WorkingImage> {
   const unsupported = (what: string) => new RetinaError('UNSUPPORTED', `Unsupported samples: ${what}`, {
     hint: 'Convert the image to 8-bit or 16-bit unsigned RGB (e.g. a PNG or JPEG), or pass --skip-invalid to reject it and go on.',
   });
   if (depth !== 'short' && depth !== 'float' && depth !== 'double') throw unsupported(`sample format "${depth}" (retina reads 8-bit, unsigned or signed 16-bit, and float images)`);
-  const { data, info } = await sharp(bytes).raw({ depth: depth === 'short' ? 'short' : 'float' }).toBuffer({ resolveWithObject: true });
+  // In the image's own colourspace: no conversion (libvips would gamma-encode a float image as scRGB).
+  let pipeline = sharp(bytes);
+  if (space) pipeline = pipeline.toColourspace(space);
+  const { data, info } = await pipeline.raw({ depth: depth === 'short' ? 'short' : 'float' }).toBuffer({ resolveWithObject: true });
   const v = depth === 'short' ? new Int16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < v.length; i++) { const x = v[i]!; if (x < lo) lo = x; if (x > hi) hi = x; }
@@ -145,8 +148,16 @@ async function decodeSamples(bytes: Uint8Array, depth: string, W: number, H: num
   // Grey (1-2 channels) to all three; alpha dropped.
   const map = c >= 3 ? [0, 1, 2] : [0, 0, 0];
   for (let p = 0; p < n; p++) for (let k = 0; k < 3; k++) rgb[p * 3 + k] = Math.min(255, Math.max(0, Math.round(v[p * c + map[k]!]! * factor)));
+  // Then the working copy as for any other non-JPEG image.
+  const d = Math.max(1, Math.floor(Math.min(W, H) / size));
+  let work = { data: rgb, width: info.width, height: info.height };
+  if (d > 1) {
+    const r = await sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } })
+      .resize({ width: Math.round(W / d), height: Math.round(H / d), fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
+    work = { data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), width: r.info.width, height: r.info.height };
+  }
   const swap = swapsSides(orientation);
-  return { data: rgb, width: info.width, height: info.height, scaleX: W / info.width, scaleY: H / info.height, orientation, originalWidth: swap ? H : W, originalHeight: swap ? W : H };
+  return { ...work, scaleX: W / work.width, scaleY: H / work.height, orientation, originalWidth: swap ? H : W, originalHeight: swap ? W : H };
 }
 
 /** A square in working-copy stored coordinates and the circle found, if any (the same coordinates). */
