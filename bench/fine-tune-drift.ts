@@ -8,9 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
-import { selectBackend } from '../src/train/backend.js';
+import { selectBackend } from '../src/backends/backend-registry.js';
 import { createFineTuner } from '../src/train/fine-tuner.js';
-import { assemble, buildBackbone, buildHead, type ModelName } from '../src/train/models/registry.js';
+import { assemble, buildBackbone, buildHead, type ModelName } from '../src/train/models/model-registry.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'inception-v3' }, batch: { type: 'string', default: '2' }, steps: { type: 'string', default: '4' }, lr: { type: 'string', default: '1e-4' }, backend: { type: 'string', default: 'wasm' } } });
 const model = values.model as ModelName;

@@ -20,9 +20,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { selectBackend } from '../src/train/backend.js';
+import { selectBackend } from '../src/backends/backend-registry.js';
 import { createFineTuner } from '../src/train/fine-tuner.js';
-import { assemble, buildBackbone, buildHead, type ModelName } from '../src/train/models/registry.js';
+import { assemble, buildBackbone, buildHead, type ModelName } from '../src/train/models/model-registry.js';
 
 const { values } = parseArgs({
   options: {
@@ -120,7 +120,7 @@ async function measure(path: 'stock' | 'fast'): Promise<KernelCountReport> {
 const backend = await selectBackend(values.backend);
 if (values['gpu-kernels']) {
   // initWebGpu's defaults: filter gradient `auto` (composed), input gradient one kernel, no fast reductions.
-  const { registerFastConvGradients } = await import('../src/gpu/fast-conv-kernels.js');
+  const { registerFastConvGradients } = await import('../src/backends/webgpu/fast-conv-kernels.js');
   registerFastConvGradients(backend.name, { filter: 'auto', input: 'stock' });
 }
 const reports: KernelCountReport[] = [];

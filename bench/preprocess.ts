@@ -15,7 +15,7 @@ import { cpus as osCpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { generateFixtures } from '../fixtures/generate.js';
-import { usableCpus } from '../src/cpus.js';
+import { usableCpus } from '../src/core/cpus.js';
 import { MALLOC_ENV, NODE_FLAGS } from '../src/node-flags.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;

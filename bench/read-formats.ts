@@ -1,7 +1,7 @@
 /**
  * Read throughput of every format, on one core, from the page cache: sequential uint8 batches
- * (readInto), sequential float32 batches normalised to [-1, 1] (readInto straight into a
- * WebAssembly normaliser), random-access uint8, and the ceiling: the same bytes copied out of the
+ * (readInto), sequential float32 batches scaled to [-1, 1] (readInto straight into a
+ * WebAssembly converter), random-access uint8, and the ceiling: the same bytes copied out of the
  * page cache with plain positioned reads and no checksum. Each figure is the median of `passes`
  * timed passes after one untimed warm-up pass (which also pulls the files into the page cache).
  *
@@ -11,128 +11,21 @@
  * Datasets are kept in --dir and reused by later runs; --rewrite writes them again and reports
  * the write rate.
  *
- * The measuring functions are exported for the bench helper (`measureReads`, `measureCeiling`,
- * `runReadBench`).
+ * The measuring functions shared with `retina bench formats` live in `src/bench/measure-reads.ts`;
+ * this development script adds the memcpy and conversion baselines and the table. It is not part
+ * of the build: run it with tsx.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { xxh64Of } from '../src/checksum.js';
-import { createNormalizer, normalizeJs } from '../src/normalize.js';
-import { createRng, shuffleInPlace } from '../src/rng.js';
-import { createShardWriter, findCompleteShard, openDataset, shardPath } from '../formats/dataset.js';
-import { formatNames } from '../formats/registry.js';
+import { createFloatConverter, bytesToFloatJs } from '../src/bytes-to-float.js';
+import { measureCeiling, measureReads, timed, type Measurement } from '../src/bench/measure-reads.js';
+import { createShardWriter, findCompleteShard, shardPath } from '../formats/dataset.js';
+import { formatNames } from '../formats/format-registry.js';
 import { byteLength, type ShardManifest, type TensorSpec } from '../formats/types.js';
 
 export const BENCH_SPEC: TensorSpec = { dtype: 'uint8', shape: [299, 299, 3] };
-
-export type ReadMode = 'uint8' | 'float32' | 'random';
-
-export interface MeasureOptions {
-  mode: ReadMode;
-  /** Records per batch buffer (default 32). */
-  batch?: number;
-  /** Timed passes over all records (default 3); the median is reported. */
-  passes?: number;
-  /** Seed of the random-access order (default 1). */
-  seed?: number;
-}
-
-export interface Measurement {
-  /** Median over passes of records / wall-clock seconds. */
-  imagesPerSecond: number;
-  /** Fastest pass, wall clock: on a shared machine, the least disturbed. */
-  bestImagesPerSecond: number;
-  /**
-   * Median over passes of records / CPU seconds (user + system) of this process: what one core
-   * delivers when it is not shared, since time spent waiting for the CPU is not counted.
-   */
-  cpuImagesPerSecond: number;
-  /** Every timed pass, wall-clock images/s. */
-  passes: number[];
-  records: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Time `pass` (which reads `records` images) once untimed, then `passes` times. */
-async function timed(records: number, passes: number, pass: () => Promise<void>): Promise<Measurement> {
-  await pass();
-  const rates: number[] = [];
-  const cpuRates: number[] = [];
-  for (let p = 0; p < passes; p++) {
-    const cpu = process.cpuUsage();
-    const t = process.hrtime.bigint();
-    await pass();
-    rates.push(records / (Number(process.hrtime.bigint() - t) / 1e9));
-    const used = process.cpuUsage(cpu);
-    cpuRates.push(records / ((used.user + used.system) / 1e6));
-  }
-  return { imagesPerSecond: median(rates), bestImagesPerSecond: Math.max(...rates), cpuImagesPerSecond: median(cpuRates), passes: rates, records };
-}
-
-/** Read every record of a dataset in batches through its reader (see `ReadMode`). */
-export async function measureReads(datasetDir: string, opts: MeasureOptions): Promise<Measurement> {
-  const reader = await openDataset(datasetDir);
-  try {
-    const rb = byteLength(reader.manifest.spec);
-    const batch = opts.batch ?? 32;
-    const n = reader.count;
-    const order = opts.mode === 'random' ? shuffleInPlace([...Array(n).keys()], createRng(opts.seed ?? 1)) : [...Array(n).keys()];
-    if (opts.mode === 'float32') {
-      const norm = createNormalizer(batch * rb);
-      let sink = 0;
-      const m = await timed(n, opts.passes ?? 3, async () => {
-        for (let i = 0; i < n; i += batch) {
-          const k = Math.min(batch, n - i);
-          for (let j = 0; j < k; j++) await reader.readInto(order[i + j]!, norm.input, j * rb);
-          sink += norm.run(k * rb)[0]!;
-        }
-      });
-      if (Number.isNaN(sink)) throw new Error('unreachable');
-      return m;
-    }
-    const buf = new Uint8Array(batch * rb);
-    return await timed(n, opts.passes ?? 3, async () => {
-      for (let i = 0; i < n; i += batch) {
-        const k = Math.min(batch, n - i);
-        for (let j = 0; j < k; j++) await reader.readInto(order[i + j]!, buf, j * rb);
-      }
-    });
-  } finally {
-    await reader.close();
-  }
-}
-
-/**
- * The ceiling: `records` records of `recordBytes` copied out of the page cache from `file` into a
- * batch buffer with one positioned read each, no checksum, no format. With `checksum`, also the
- * xxh64 of each record (what every reader adds).
- */
-export async function measureCeiling(file: string, recordBytes: number, records: number, opts: { batch?: number; passes?: number; offset?: number; checksum?: boolean } = {}): Promise<Measurement> {
-  const batch = opts.batch ?? 32;
-  const buf = new Uint8Array(batch * recordBytes);
-  const fd = openSync(file, 'r');
-  let sink = 0n;
-  try {
-    return await timed(records, opts.passes ?? 3, async () => {
-      for (let i = 0; i < records; i++) {
-        const at = (i % batch) * recordBytes;
-        readSync(fd, buf, at, recordBytes, (opts.offset ?? 0) + i * recordBytes);
-        if (opts.checksum) sink ^= xxh64Of(buf.subarray(at, at + recordBytes));
-      }
-    });
-  } finally {
-    closeSync(fd);
-    if (sink === -1n) console.log('unreachable');
-  }
-}
 
 /**
  * A plain memory copy of `records` records (from a 256 MiB source, larger than the CPU caches,
@@ -154,16 +47,16 @@ export async function measureMemcpy(recordBytes: number, records: number, opts: 
 
 /**
  * The uint8 → float32 [-1, 1] conversion alone, `images` 299x299x3 images per pass, in memory:
- * the plain JS loop (`normalizeJs`) and the WebAssembly SIMD normaliser.
+ * the plain JS loop (`bytesToFloatJs`) and the WebAssembly SIMD converter.
  */
-export async function measureNormalize(images = 300, passes = 3): Promise<{ js: Measurement; simd: Measurement }> {
+export async function measureToFloat(images = 300, passes = 3): Promise<{ js: Measurement; simd: Measurement }> {
   const n = byteLength(BENCH_SPEC);
-  const norm = createNormalizer(n);
+  const norm = createFloatConverter(n);
   fillRandom(norm.input, 7);
   const src = Uint8Array.from(norm.input);
   const dst = new Float32Array(n);
   const js = await timed(images, passes, async () => {
-    for (let i = 0; i < images; i++) normalizeJs(src, dst);
+    for (let i = 0; i < images; i++) bytesToFloatJs(src, dst);
   });
   const simd = await timed(images, passes, async () => {
     for (let i = 0; i < images; i++) norm.run(n);
@@ -268,7 +161,7 @@ export async function runReadBench(opts: { dir: string; records?: number; passes
   log(`ceiling ${show(ceiling)}; with xxh64 ${show(ceilingSum)}`);
   const memcpy = await measureMemcpy(rb, records, { batch, passes });
   log(`memcpy ${show(memcpy)}`);
-  const normalize = await measureNormalize(300, passes);
+  const normalize = await measureToFloat(300, passes);
   log(`normalize alone: JS ${show(normalize.js)}, SIMD ${show(normalize.simd)}`);
   const rows: ReadBenchRow[] = [];
   for (const f of formats) {

@@ -11,8 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { selectBackend } from '../src/train/backend.js';
-import { assemble, buildBackbone, buildHead } from '../src/train/models/registry.js';
+import { selectBackend } from '../src/backends/backend-registry.js';
+import { assemble, buildBackbone, buildHead } from '../src/train/models/model-registry.js';
 import { createFineTuner } from '../src/train/fine-tuner.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, batch: { type: 'string', default: '8' }, 'micro-batch': { type: 'string', default: '4' }, steps: { type: 'string', default: '2' }, stock: { type: 'boolean', default: false } } });

@@ -3,16 +3,16 @@
  * thread (batch 1/8/32, BN folded and not), then every usable core as worker threads (one tfjs
  * instance each, the feature cache's path), over random input.
  *
- *   npm run build && npx tsx bench/train-forward.ts [--backend wasm] [--images 32] [--threads N]
+ *   npx tsx bench/train-forward.ts [--backend wasm] [--images 32] [--threads N]
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
-import { usableCpus } from '../src/cpus.js';
-import { selectBackend } from '../src/train/backend.js';
+import { usableCpus } from '../src/core/cpus.js';
+import { selectBackend } from '../src/backends/backend-registry.js';
 import { buildInceptionV3 } from '../src/train/models/inception-v3.js';
-import { buildBackbone } from '../src/train/models/registry.js';
+import { buildBackbone } from '../src/train/models/model-registry.js';
 import { fileURLToPath } from 'node:url';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'wasm' }, images: { type: 'string', default: '32' }, threads: { type: 'string' }, worker: { type: 'boolean', default: false } } });
@@ -50,9 +50,9 @@ if (!values.worker && process.argv[1] && fileURLToPath(import.meta.url) === proc
     }
   }
   const threads = usableCpus(values.threads === undefined ? undefined : Number(values.threads)).cpus;
-  // Workers cannot load TypeScript: use the compiled copy of this file (npm run build).
-  const self = import.meta.url.endsWith('.ts') ? new URL('../dist/bench/train-forward.js', import.meta.url) : new URL(import.meta.url);
-  const pool = new Piscina({ filename: self.href, minThreads: threads, maxThreads: threads, argv: ['--worker'] });
+  // Worker threads do not inherit tsx's loader: the .mjs entry registers it, then loads this file.
+  const entry = new URL('./train-forward-worker.mjs', import.meta.url);
+  const pool = new Piscina({ filename: entry.href, minThreads: threads, maxThreads: threads, argv: ['--worker'] });
   const t0 = performance.now();
   const per = await Promise.all(Array.from({ length: threads }, () => pool.run({ backend: backend.name, n }) as Promise<number>));
   const wall = (performance.now() - t0) / 1000;

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
 import type { FixtureResult } from '../fixtures/generate.js';
-import { usableCpus } from '../src/cpus.js';
+import { usableCpus } from '../src/core/cpus.js';
 
 export default class Fixtures extends RetinaCommand<FixtureResult> {
   static override summary = 'Write a synthetic fundus dataset in the Kaggle layout (train/*.jpeg + trainLabels.csv).';

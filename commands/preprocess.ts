@@ -2,11 +2,11 @@ import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
 import type { PreprocessResult } from '../src/preprocess/run.js';
 import { parseShard, shardFromSlurm } from '../src/shard-assign.js';
-import { badArgument } from '../src/errors.js';
+import { badArgument } from '../src/core/errors.js';
 
 export default class Preprocess extends RetinaCommand<PreprocessResult> {
   static override summary = 'Turn labelled fundus images (Kaggle layout) into a sharded tensor dataset.';
-  static override description = 'Validates every row first, crops each image to the retina, resizes it into a square, optionally applies Ben Graham normalisation, splits by patient, and writes this task\'s shard crash-safely. In a Slurm array job the shard comes from SLURM_ARRAY_TASK_ID/MIN/COUNT and the CPUs from SLURM_CPUS_PER_TASK.';
+  static override description = 'Validates every row first, crops each image to the retina, resizes it into a square, optionally applies Ben Graham normalization, splits by patient, and writes this task\'s shard crash-safely. In a Slurm array job the shard comes from SLURM_ARRAY_TASK_ID/MIN/COUNT and the CPUs from SLURM_CPUS_PER_TASK.';
   static override examples = [
     '<%= config.bin %> preprocess --format lmdb',
     '<%= config.bin %> preprocess --images ./train --labels ./trainLabels.csv --out ./data --format raw --size 512 --normalize ben-graham',
@@ -22,7 +22,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     size: Flags.integer({ default: 299, min: 8, max: 4096, summary: 'Side of the square output in pixels.' }),
     dtype: Flags.option({ options: ['uint8', 'float32', 'float16'] as const, default: 'uint8' as const, summary: 'Stored element type (floats hold pixel / 255).' })(),
     crop: Flags.option({ options: ['auto', 'none'] as const, default: 'auto' as const, summary: 'auto: crop to the retina; none: whole image, letterboxed.' })(),
-    normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Ben Graham local-contrast normalisation.' })(),
+    normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Ben Graham local-contrast normalization.' })(),
     'val-fraction': Flags.custom<number>({ default: 0.1, parse: async (s) => parseFraction(s), summary: 'Share of patients in the validation split.' })(),
     seed: Flags.integer({ default: 0, summary: 'Seed of the train/val split.' }),
     shard: Flags.string({ summary: 'This task\'s shard, INDEX/COUNT. [default: from the Slurm array, else 0/1]' }),

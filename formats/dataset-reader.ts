@@ -1,4 +1,4 @@
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 import { checkIndex } from './shard-files.js';
 import type { DatasetManifest, DatasetReader, RecordMeta, ShardReader, Split, TensorRecord } from './types.js';
 

@@ -1,11 +1,11 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 import { CombinedReader } from './dataset-reader.js';
 import { DATASET_MANIFEST, readJson, readShardManifest, SHARD_NAME, SHARDS_DIR, shardPath } from './layout.js';
 import { canonicalJson, parseDatasetManifest, sumCounts } from './manifest.js';
-import { loadFormat } from './registry.js';
-import { writeFileAtomic } from './shard-staging.js';
+import { loadFormat } from './format-registry.js';
+import { writeFileAtomic } from '../src/core/atomic-write.js';
 import type { DatasetManifest, DatasetReader, ShardManifest, ShardReader, ShardWriter, Split, TensorSpec } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 import { parseShardManifest } from './manifest.js';
 import { SHARD_MANIFEST } from './shard-staging.js';
 import { shardDirName, type ShardManifest } from './types.js';

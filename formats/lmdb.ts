@@ -1,7 +1,7 @@
 import { open as openFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
-import { xxh64Of } from '../src/checksum.js';
+import { xxh64Of } from '../src/core/checksum.js';
 import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';
 import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
@@ -19,6 +19,9 @@ import { type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter
 
 export const LMDB_DATA_FILE = 'data.mdb';
 
+/** LMDB's lock file beside `data.mdb` (`data.mdb-lock`), which a finished shard does not keep. */
+const LOCK_SUFFIX = '-lock';
+
 /**
  * Each record is one synchronous write transaction (`putSync` outside a transaction), with the
  * environment opened `noSync` and data.mdb fsynced once before the shard is renamed. Measured
@@ -28,8 +31,6 @@ export const LMDB_DATA_FILE = 'data.mdb';
  * puts by event-loop turn, which made data.mdb differ run to run with the caller's timing. LMDB
  * copies the value during the put, so the caller may reuse its buffer at once.
  */
-const LOCK_SUFFIX = '-lock';
-
 class LmdbWriter implements ShardWriter {
   constructor(private readonly staging: ShardStaging, private readonly db: RootDatabase<Buffer, number>) {}
 

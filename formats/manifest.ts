@@ -1,5 +1,5 @@
-import { isXxh64Hex } from '../src/checksum.js';
-import { RetinaError } from '../src/errors.js';
+import { isXxh64Hex } from '../src/core/checksum.js';
+import { RetinaError } from '../src/core/errors.js';
 import { DTYPES, type DatasetManifest, type DType, type ShardFile, type ShardManifest, type Split, type TensorSpec } from './types.js';
 
 /**

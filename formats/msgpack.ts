@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
-import { xxh64Of } from '../src/checksum.js';
+import { xxh64Of } from '../src/core/checksum.js';
 import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';
 import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { xxh64Of } from '../src/checksum.js';
+import { xxh64Of } from '../src/core/checksum.js';
 import { npyHeader, npyHeaderLength, npyHeaderMatches } from './npy.js';
 import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';

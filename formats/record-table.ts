@@ -1,5 +1,5 @@
-import { hexOf, isXxh64Hex, parseXxh64Hex } from '../src/checksum.js';
-import { RetinaError } from '../src/errors.js';
+import { hexOf, isXxh64Hex, parseXxh64Hex } from '../src/core/checksum.js';
+import { RetinaError } from '../src/core/errors.js';
 import type { RecordMeta, Split } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { xxh64Hex } from '../src/checksum.js';
-import { RetinaError } from '../src/errors.js';
+import { xxh64Hex } from '../src/core/checksum.js';
+import { RetinaError } from '../src/core/errors.js';
 import { RECORD_TABLE_FILE, RecordTable } from './record-table.js';
 import type { ShardFile, ShardManifest } from './types.js';
 

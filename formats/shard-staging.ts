@@ -1,51 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { xxh64File } from '../src/checksum.js';
-import { RetinaError } from '../src/errors.js';
+import { mkdir, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { xxh64File } from '../src/core/checksum.js';
+import { RetinaError } from '../src/core/errors.js';
+import { replaceDir, syncDir, tempSibling, writeFileSynced } from '../src/core/atomic-write.js';
 import { checkMeta, RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
 import { checkTensor } from './shard-files.js';
 import { byteLength, type RecordMeta, type ShardFile, type ShardManifest, type TensorSpec, type WriterOptions } from './types.js';
 
 /** Name of the shard manifest inside a shard folder. */
 export const SHARD_MANIFEST = 'shard.json';
-
-/** Marks a temporary shard folder: `shard-00003-of-00008.tmp-<pid>-<random>`. */
-export const TEMP_MARK = '.tmp-';
-
-/** Write `bytes` to `path` and fsync it, so a later rename cannot expose a short file. */
-export async function writeFileSynced(path: string, bytes: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsync a directory so the names created or renamed in it survive a crash. */
-export async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Write `text` to `path` atomically: a temp sibling, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFileSynced(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dirname(path));
-}
 
 /**
  * The common half of every shard writer: a temporary folder beside the final one, the record
@@ -67,7 +30,7 @@ export class ShardStaging {
     if (!Number.isInteger(opts.count) || opts.count < 1 || !Number.isInteger(opts.index) || opts.index < 0 || opts.index >= opts.count) {
       throw new RetinaError('BAD_ARGUMENT', `Expected a shard INDEX/COUNT with 0 <= INDEX < COUNT but received ${opts.index}/${opts.count}`);
     }
-    const tmpDir = `${opts.dir}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmpDir = tempSibling(opts.dir);
     await mkdir(dirname(opts.dir), { recursive: true });
     await mkdir(tmpDir);
     return new ShardStaging(format, opts.dir, tmpDir, opts);
@@ -165,42 +128,6 @@ export class ShardStaging {
     this.state = 'aborted';
     await rm(this.tmpDir, { recursive: true, force: true });
   }
-}
-
-/**
- * Move `from` to `to`. An existing `to` (an older or incomplete shard) is first renamed aside and
- * removed after, so at no moment does the final name hold a mix of old and new files.
- */
-async function replaceDir(from: string, to: string): Promise<void> {
-  let aside: string | undefined;
-  try {
-    await stat(to);
-    aside = `${to}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-    await rename(to, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  // Another writer of the same shard (a requeued task racing an old one) may rename in between:
-  // then the final name is taken again (ENOTEMPTY/EEXIST); set that one aside too and retry.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await rename(from, to);
-      break;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (attempt >= 3 || (code !== 'ENOTEMPTY' && code !== 'EEXIST')) throw err;
-      const again = `${to}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-      await rename(to, again).catch(() => undefined);
-      await rm(again, { recursive: true, force: true });
-    }
-  }
-  await syncDir(dirname(to));
-  if (aside) await rm(aside, { recursive: true, force: true });
-}
-
-/** True for names of temporary or set-aside shard folders, which readers ignore. */
-export function isTransientName(name: string): boolean {
-  return name.includes(TEMP_MARK) || /\.old-\d+-/.test(basename(name));
 }
 
 /** Write all of `bytes` at `position` (a positioned write may be short). */

@@ -1,10 +1,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { xxh64File } from '../src/checksum.js';
-import { RetinaError } from '../src/errors.js';
+import { xxh64File } from '../src/core/checksum.js';
+import { RetinaError } from '../src/core/errors.js';
 import { readShardManifest, SHARDS_DIR, shardPath } from './layout.js';
 import { canonicalJson } from './manifest.js';
-import { isTransientName } from './shard-staging.js';
+import { isTransientName } from '../src/core/atomic-write.js';
 import { shardDirName, type ShardManifest, type TensorSpec } from './types.js';
 
 /** Is one shard complete? What a rerun of a preprocess task asks before writing it. */

@@ -8,7 +8,7 @@ const ELEMENT: Record<DType, number> = { uint8: 1, float16: 2, float32: 4 };
 /**
  * Tensor bytes as their typed array: a view when `bytes` is aligned for the dtype, else a view of
  * an aligned copy (a misaligned Float32Array view would throw). The result shares memory with
- * `bytes` only in the aligned case, so treat it as borrowed exactly like `bytes`.
+ * `bytes` only in the aligned case (writes to one show in the other).
  */
 export function typedArrayOf<D extends DType>(bytes: Uint8Array, dtype: D): TypedArrayOf<D> {
   const size = ELEMENT[dtype];

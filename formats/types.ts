@@ -36,8 +36,8 @@ export interface RecordMeta {
 
 /**
  * One record as read back. `tensor` holds exactly `byteLength(spec)` bytes in the dataset's dtype,
- * little-endian. Unless a reader documents otherwise, `tensor` is borrowed: valid only until the
- * next call on the same reader; copy it to keep it.
+ * little-endian, and belongs to the caller: every reader returns a fresh copy (safe to keep and
+ * under `Promise.all`). `readInto` is the allocation-free path for batches.
  */
 export interface TensorRecord extends RecordMeta {
   tensor: Uint8Array;
@@ -99,7 +99,7 @@ export interface ShardReader {
   readonly manifest: ShardManifest;
   /** Metadata of record `index` without reading its tensor. */
   meta(index: number): RecordMeta;
-  /** Read record `index` into a borrowed record (see TensorRecord). Verifies its checksum. */
+  /** Read record `index` into a fresh, caller-owned record (see TensorRecord). Verifies its checksum. */
   get(index: number): Promise<TensorRecord>;
   /**
    * Copy record `index`'s tensor bytes into `target` at `offset` and return its metadata: the fast

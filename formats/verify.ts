@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { xxh64File } from '../src/checksum.js';
-import { RetinaError } from '../src/errors.js';
+import { xxh64File } from '../src/core/checksum.js';
+import { RetinaError } from '../src/core/errors.js';
 import { combineShards, DATASET_MANIFEST, loadDatasetManifest, scanShards, shardPath } from './dataset.js';
 import { canonicalJson, parseDatasetManifest } from './manifest.js';
-import { loadFormat } from './registry.js';
+import { loadFormat } from './format-registry.js';
 import { byteLength, type ShardManifest, type Split, type TensorFormat } from './types.js';
 
 /** One problem found by `verifyDataset`. `record` is the record number within its shard. */

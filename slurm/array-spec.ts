@@ -1,4 +1,4 @@
-import { badArgument } from '../src/errors.js';
+import { badArgument } from '../src/core/errors.js';
 
 /**
  * Which shards an array job runs and how Slurm numbers them. Shard `s` (0-based, as in

@@ -1,4 +1,4 @@
-import type { Logger } from '../src/log.js';
+import type { Logger } from '../src/core/log.js';
 import type { RetinaInvocation } from './retina-invocation.js';
 import type { WaitOptions } from './wait.js';
 

@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
+import { writeFileAtomic } from '../src/core/atomic-write.js';
 
 /** File in the dataset folder recording how `retina slurm preprocess` made it. */
 export const JOB_RECORD = 'slurm-job.json';
@@ -80,8 +81,6 @@ export async function recordSubmission(base: Omit<JobRecord, 'kind' | 'version' 
   const record: JobRecord = { kind: 'retina-slurm-job', version: 1, ...base, submissions: [...(same ? previous.submissions : []), submission] };
   await mkdir(base.dataset, { recursive: true });
   const file = join(base.dataset, JOB_RECORD);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n');
   return file;
 }

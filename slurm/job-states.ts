@@ -11,7 +11,7 @@ const ACTIVE = new Set([
 
 /** Kind of a state word; `CANCELLED by 0` (sacct) counts as CANCELLED. Unknown words are active. */
 export function stateKind(state: string): StateKind {
-  const word = normaliseState(state);
+  const word = stateWord(state);
   if (word === 'COMPLETED') return 'ok';
   if (ACTIVE.has(word)) return 'active';
   if (['FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'REVOKED'].includes(word)) return 'failed';
@@ -20,7 +20,7 @@ export function stateKind(state: string): StateKind {
 }
 
 /** First word, upper case, without sacct's `+` marker. */
-export function normaliseState(state: string): string {
+export function stateWord(state: string): string {
   return (state.trim().split(/\s+/)[0] ?? '').replace(/\+$/, '').toUpperCase();
 }
 
@@ -40,7 +40,7 @@ export function parseSqueue(stdout: string): JobRow[] {
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;
     const [id = '', state = '', reason = ''] = line.trim().split('|');
-    for (const one of expandArrayId(id)) rows.push({ id: one, state: normaliseState(state), reason: reason.trim() });
+    for (const one of expandArrayId(id)) rows.push({ id: one, state: stateWord(state), reason: reason.trim() });
   }
   return rows;
 }
@@ -54,7 +54,7 @@ export function parseSacct(stdout: string): JobRow[] {
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;
     const [id = '', state = '', exit = ''] = line.trim().split('|');
-    for (const one of expandArrayId(id)) rows.push({ id: one, state: normaliseState(state), reason: exit ? `exit ${exit}` : '' });
+    for (const one of expandArrayId(id)) rows.push({ id: one, state: stateWord(state), reason: exit ? `exit ${exit}` : '' });
   }
   return rows;
 }

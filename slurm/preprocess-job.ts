@@ -1,7 +1,8 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { RetinaError } from '../src/errors.js';
-import { silentLogger } from '../src/log.js';
+import { RetinaError } from '../src/core/errors.js';
+import { writeFileAtomic } from '../src/core/atomic-write.js';
+import { silentLogger } from '../src/core/log.js';
 import { taskIdOf } from './array-spec.js';
 import { recordSubmission } from './job-record.js';
 import { slurmPreprocessArgv, type PreprocessJobSpec } from './preprocess-spec.js';
@@ -39,11 +40,9 @@ export function indexScriptPath(file: string): string {
   return ext ? `${file.slice(0, -ext.length)}.index${ext}` : `${file}.index.sbatch`;
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
+async function writeScript(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text, { mode: 0o755 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, text, { mode: 0o755 });
 }
 
 /**
@@ -82,8 +81,8 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
   if (opts.scriptFile !== undefined) {
     result.scriptFile = resolve(opts.scriptFile);
     result.indexScriptFile = indexScriptPath(result.scriptFile);
-    await writeAtomic(result.scriptFile, script);
-    await writeAtomic(result.indexScriptFile, indexScript);
+    await writeScript(result.scriptFile, script);
+    await writeScript(result.indexScriptFile, indexScript);
     logger.info(`wrote ${result.scriptFile} and ${result.indexScriptFile}`);
   }
   if (!opts.submit) {

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { badArgument } from '../src/errors.js';
+import { badArgument } from '../src/core/errors.js';
 import type { ArrayPlan } from './array-spec.js';
 import type { SlurmResources } from './resources.js';
 
@@ -41,7 +41,7 @@ export function defaultDatasetDir(format: string, cwd: string = process.cwd()): 
 }
 
 /** Make the paths absolute against `cwd`; check the format name is a plain word. */
-export function normalisePreprocessFlags(p: PreprocessFlags, cwd: string = process.cwd()): PreprocessFlags {
+export function resolvePreprocessFlags(p: PreprocessFlags, cwd: string = process.cwd()): PreprocessFlags {
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test(p.format)) throw badArgument('--format', 'a format name such as lmdb', p.format);
   const abs = (x: string) => (isAbsolute(x) ? resolve(x) : resolve(cwd, x));
   return { ...p, images: abs(p.images), labels: abs(p.labels), out: abs(p.out) };

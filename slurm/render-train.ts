@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { badArgument } from '../src/errors.js';
+import { badArgument } from '../src/core/errors.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
 import { invocationLines, resourceDirectives, RUN_RETINA, runForwardingTerm } from './script-parts.js';
 import type { SlurmResources } from './resources.js';
@@ -46,7 +46,7 @@ export interface TrainJobSpec {
 const PATHS = ['data', 'images', 'labels', 'weights', 'out', 'cacheDir'] as const;
 
 /** Absolute paths against `cwd`; a plain-word source. */
-export function normaliseTrainFlags(t: TrainFlags, cwd: string = process.cwd()): TrainFlags {
+export function resolveTrainFlags(t: TrainFlags, cwd: string = process.cwd()): TrainFlags {
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test(t.source)) throw badArgument('--source', 'a format name or "images"', t.source);
   const out: TrainFlags = { ...t };
   for (const k of PATHS) {

@@ -1,4 +1,4 @@
-import { badArgument } from '../src/errors.js';
+import { badArgument } from '../src/core/errors.js';
 
 /** What a Slurm job asks of the scheduler; every field maps to one `#SBATCH` option. */
 export interface SlurmResources {
@@ -52,7 +52,7 @@ export function signalLeadSeconds(timeSeconds: number): number {
   return Math.max(1, Math.min(120, Math.floor(timeSeconds / 4)));
 }
 
-/** Check resources and return them normalised; throws BAD_ARGUMENT naming the flag. */
+/** Check resources and return them in canonical form; throws BAD_ARGUMENT naming the flag. */
 export function validateResources(r: SlurmResources): SlurmResources {
   if (!Number.isInteger(r.cpusPerTask) || r.cpusPerTask < 1) throw badArgument('--cpus-per-task', 'a positive integer', r.cpusPerTask);
   if (!/^\d+[KMGT]?$/i.test(r.mem)) throw badArgument('--mem', 'a memory size such as 500M, 4G or 4096', r.mem);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 
 /**
  * How a batch script starts retina on a compute node: this very Node binary and this package's

@@ -1,4 +1,4 @@
-import { badArgument } from '../src/errors.js';
+import { badArgument } from '../src/core/errors.js';
 
 /** Characters that never need quoting in a POSIX shell word. */
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;

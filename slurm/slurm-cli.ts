@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { RetinaError } from '../src/errors.js';
+import { RetinaError } from '../src/core/errors.js';
 
 /** What a Slurm client program printed. */
 export interface ToolResult {

@@ -1,7 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { RetinaError } from '../src/errors.js';
-import { silentLogger } from '../src/log.js';
+import { RetinaError } from '../src/core/errors.js';
+import { writeFileAtomic } from '../src/core/atomic-write.js';
+import { silentLogger } from '../src/core/log.js';
 import { renderTrainScript, trainLogPath, type TrainJobSpec } from './render-train.js';
 import { currentRetina } from './retina-invocation.js';
 import { sbatch } from './slurm-cli.js';
@@ -29,9 +30,7 @@ export async function slurmTrain(opts: SlurmTrainOptions): Promise<SlurmTrainRes
   if (opts.scriptFile !== undefined) {
     result.scriptFile = resolve(opts.scriptFile);
     await mkdir(dirname(result.scriptFile), { recursive: true });
-    const tmp = `${result.scriptFile}.tmp-${process.pid}`;
-    await writeFile(tmp, script, { mode: 0o755 });
-    await rename(tmp, result.scriptFile);
+    await writeFileAtomic(result.scriptFile, script, { mode: 0o755 });
     logger.info(`wrote ${result.scriptFile}`);
   }
   if (!opts.submit) {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RetinaError } from '../src/errors.js';
-import { silentLogger, type Logger } from '../src/log.js';
+import { RetinaError } from '../src/core/errors.js';
+import { silentLogger, type Logger } from '../src/core/log.js';
 import { exitCodeOf, parseSacct, parseSqueue, stateKind, type JobRow, type StateKind } from './job-states.js';
 import { runSlurmTool } from './slurm-cli.js';
 

@@ -4,7 +4,7 @@ import { gaussianBlur } from './gaussian.js';
 
 /**
  * The JS side of the transform, after libvips has produced the square uint8 image: Ben Graham's
- * local-contrast normalisation and the conversion to the stored dtype. Pure functions of bytes,
+ * local-contrast normalization and the conversion to the stored dtype. Pure functions of bytes,
  * so they run the same in the main thread (`transformImage`) and in piscina workers (preprocess).
  */
 

@@ -1,7 +1,7 @@
 /**
  * OpenCV's `GaussianBlur(img, (0, 0), sigma)` for uint8 RGB, as the Kaggle winner's Ben Graham
  * pipeline calls it: the kernel size OpenCV derives from sigma for 8-bit images
- * (round(6 sigma + 1), made odd), the sampled Gaussian normalised to one, and OpenCV's default
+ * (round(6 sigma + 1), made odd), the sampled Gaussian normalized to one, and OpenCV's default
  * border, reflect-101 (`gfedcb|abcdefgh|gfedcba`). It runs on the same WebAssembly kernels as the
  * resampler (`applyTaps`), with the border reflected into a padded copy first.
  *
@@ -17,7 +17,7 @@ export function gaussianKernelSize(sigma: number): number {
   return Math.round(sigma * 6 + 1) | 1;
 }
 
-/** The sampled, normalised Gaussian of `size` taps (float), as OpenCV's getGaussianKernel. */
+/** The sampled, normalized Gaussian of `size` taps (float), as OpenCV's getGaussianKernel. */
 export function gaussianKernel(size: number, sigma: number): Float64Array {
   const k = new Float64Array(size);
   const c = (size - 1) / 2;

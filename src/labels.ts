@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { RetinaError, messageOf } from './errors.js';
+import { RetinaError, messageOf } from './core/errors.js';
 
 /** One usable row of a labels CSV. `line` is the 1-based line of the CSV where the row starts. */
 export interface LabelRow {

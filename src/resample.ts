@@ -39,7 +39,7 @@ export interface ResampleJob {
   priorVariance?: number;
   /**
    * Outside the image: `black` (default; PIL on a black canvas), or `renormalize`: taps outside
-   * are dropped and the rest renormalised (PIL at a real image edge), so pixels next to the
+   * are dropped and the rest renormalized (PIL at a real image edge), so pixels next to the
    * image's edge keep their level, for filters that treat that edge as a border of their own.
    */
   outside?: 'black' | 'renormalize';
@@ -56,7 +56,7 @@ export interface AxisTaps { start: Int32Array; count: Int32Array; weights: Int32
 /**
  * Triangle (antialiased bilinear) taps for the window [a0, a1) of an axis of `inLen` pixels onto
  * `outLen` outputs: centre of output i at a0 + (i + 0.5) * scale, half-width max(scale, 1), as PIL
- * computes them. Weights are normalised over the whole window, inside the image or not, then the
+ * computes them. Weights are normalized over the whole window, inside the image or not, then the
  * taps outside the image are dropped (they read black).
  */
 export function triangleTaps(inLen: number, a0: number, a1: number, outLen: number, priorVariance = 0, renormalize = false): AxisTaps {

@@ -1,4 +1,4 @@
-import { badArgument } from './errors.js';
+import { badArgument } from './core/errors.js';
 
 /** Which shard of how many this process writes. */
 export interface ShardSpec {

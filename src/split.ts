@@ -1,4 +1,4 @@
-import { badArgument } from './errors.js';
+import { badArgument } from './core/errors.js';
 import { hashString } from './rng.js';
 import type { Split } from '../formats/types.js';
 

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { DType } from '../formats/types.js';
-import { RetinaError, badArgument, messageOf } from './errors.js';
+import { RetinaError, badArgument, messageOf } from './core/errors.js';
 import { findRetina } from './retina-box.js';
 import { benGraham, toDType, type BenGrahamRegion } from './finish.js';
 import { readJpegHeader } from './jpeg-header.js';
@@ -187,7 +187,7 @@ function storedSize(work: WorkingImage): { width: number; height: number } {
 /**
  * The square, resampled once from the working copy's fractional box (no rounding: no sub-pixel
  * shift) with the antialiased triangle filter; outside the image is black. For Ben Graham, edge
- * pixels are renormalised instead (`outside: renormalize`), so the photograph's edge keeps its level.
+ * pixels are renormalized instead (`outside: renormalize`), so the photograph's edge keeps its level.
  * Stored orientation.
  */
 export function renderSquare(work: WorkingImage, region: { cx: number; cy: number; half: number }, size: number, edges: 'black' | 'renormalize' = 'black'): Uint8Array {
@@ -296,7 +296,7 @@ export async function transformStages(input: string | Uint8Array, opts: Transfor
  * Decode `input` (a path or encoded bytes) and return an HWC tensor of `size` x `size` x 3 in
  * `dtype` (little-endian bytes; floats are pixel / 255): EXIF orientation applied, cropped to the
  * retina (crop `auto`), resized keeping aspect ratio and padded with black, optionally Ben Graham
- * normalised. Deterministic: the same input and options give the same bytes.
+ * normalized. Deterministic: the same input and options give the same bytes.
  *
  * @throws RetinaError CORRUPT when the image cannot be decoded, BAD_ARGUMENT for bad options.
  */

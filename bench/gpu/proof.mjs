@@ -65,12 +65,12 @@ async function section(name, needS, fn) {
 const req = createRequire(join(APP, 'package.json'));
 const tf = req('@tensorflow/tfjs'); // the very instance retina's dist/ imports
 const mod = (p) => import(pathToFileURL(join(APP, 'dist', p)).href);
-const { initWebGpu } = await mod('src/gpu/webgpu.js');
-const { registerFastConvGradients } = await mod('src/gpu/fast-conv-kernels.js');
-const { registerFastReductions } = await mod('src/gpu/fast-reductions.js');
+const { initWebGpu } = await mod('src/backends/webgpu/webgpu.js');
+const { registerFastConvGradients } = await mod('src/backends/webgpu/fast-conv-kernels.js');
+const { registerFastReductions } = await mod('src/backends/webgpu/fast-reductions.js');
 const { buildInceptionV3 } = await mod('src/train/models/inception-v3.js');
 const { foldBatchNorm } = await mod('src/train/models/fold-batch-norm.js');
-const { buildHead, assemble } = await mod('src/train/models/registry.js');
+const { buildHead, assemble } = await mod('src/train/models/model-registry.js');
 
 const B = DRY ? { fwd: [2], ft: 2, grad: 2, shapesBatch: 2, images: 16, valFraction: 0.25 } : { fwd: [32, 128], ft: 32, grad: 8, shapesBatch: 32, images: 200, valFraction: 0.1 };
 const BACKEND = DRY ? 'wasm' : 'webgpu';
@@ -174,7 +174,7 @@ await section('fine_tune_kernels', 75, async (rec) => {
   const { countKernels } = await mod('src/train/kernel-counter.js');
   await useKernels(BEST);
   // Dry run: the wasm kernels `retina train` registers (contiguous slices for the flat Adam split).
-  if (DRY) (await mod('src/train/wasm-kernels.js')).registerWasmTrainingKernels();
+  if (DRY) (await mod('src/backends/wasm/wasm-kernels.js')).registerWasmTrainingKernels();
   const x = tf.randomUniform([B.ft, 299, 299, 3], -1, 1, 'float32', 5);
   const y = tf.oneHot(tf.randomUniform([B.ft], 0, 5, 'int32', 6), 5);
   rec.batch = B.ft;
@@ -395,12 +395,12 @@ const WORK = resolve(process.env.PROOF_WORK ?? '/tmp/retina-proof-work'); // lar
 let dataset;
 await section('dataset', 60, async (rec) => {
   const { generateFixtures } = await mod('fixtures/generate.js');
-  const { formatNames } = await mod('formats/registry.js');
+  const { formatNames } = await mod('formats/format-registry.js');
   const { createShardWriter, indexDataset } = await mod('formats/dataset.js');
   const { readLabels } = await mod('src/labels.js');
   const { assignSplits } = await mod('src/split.js');
   const { transformImage } = await mod('src/transform.js');
-  const { mapLimit } = await mod('src/concurrency.js');
+  const { mapLimit } = await mod('src/core/concurrency.js');
   const format = formatNames().includes('lmdb') ? 'lmdb' : 'raw';
   const fx = join(WORK, 'fixtures');
   const t = performance.now();

@@ -1,6 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
-import { RetinaError } from '../../src/errors.js';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../../src/log.js';
+import { RetinaError } from '../../src/core/errors.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../../src/core/log.js';
 
 export type RetinaFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof RetinaCommand)['baseFlags'] & T['flags']>;
 

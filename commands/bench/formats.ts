@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
-import { renderTable } from '../../bench/formats/table.js';
-import { publishedLines } from '../../bench/formats/report.js';
-import { DEFAULTS, PRESET_NAMES } from '../../bench/formats/options.js';
-import type { BenchReport } from '../../bench/formats/types.js';
+import { renderTable } from '../../src/bench/table.js';
+import { publishedLines } from '../../src/bench/report.js';
+import { DEFAULTS, PRESET_NAMES } from '../../src/bench/options.js';
+import type { BenchReport } from '../../src/bench/bench-types.js';
 
 export default class BenchFormats extends RetinaCommand<BenchReport> {
   static override summary = 'Compare training from each storage format with decoding the images every epoch.';
@@ -48,7 +48,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     const quiet = this.jsonEnabled() || this.logger.level === 'warn' || this.logger.level === 'error' || this.logger.level === 'silent';
     try {
-      const { runFormatsStudy } = await import('../../bench/formats/study.js');
+      const { runFormatsStudy } = await import('../../src/bench/study.js');
       const report = await runFormatsStudy({
         images: flags.images, labels: flags.labels, count: flags.count,
         formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),

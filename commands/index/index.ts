@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
 // The library is imported in run(): `retina --help` loads every command class and must stay light.
 import type { IndexResult } from '../../formats/dataset.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 
 export default class Index extends RetinaCommand<IndexResult> {
   static override summary = 'Combine the shard manifests of a dataset into manifest.json, or name the missing shards.';

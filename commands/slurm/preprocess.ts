@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
 import { stopOnSignals } from '../../slurm/stop-signal.js';
-import { badArgument } from '../../src/errors.js';
+import { badArgument } from '../../src/core/errors.js';
 import { resourcesFromFlags, slurmResourceFlags } from '../_base/slurm-flags.js';
 import { parseOnly, planArray } from '../../slurm/array-spec.js';
-import { defaultDatasetDir, normalisePreprocessFlags } from '../../slurm/preprocess-spec.js';
+import { defaultDatasetDir, resolvePreprocessFlags } from '../../slurm/preprocess-spec.js';
 import { slurmPreprocess, type SlurmPreprocessResult } from '../../slurm/preprocess-job.js';
 
 export default class SlurmPreprocess extends RetinaCommand<SlurmPreprocessResult> {
@@ -44,7 +44,7 @@ export default class SlurmPreprocess extends RetinaCommand<SlurmPreprocessResult
     const { flags } = await this.parse(SlurmPreprocess);
     const valFraction = flags['val-fraction'] === undefined ? undefined : Number(flags['val-fraction']);
     if (valFraction !== undefined && !(valFraction >= 0 && valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', flags['val-fraction']);
-    const preprocess = normalisePreprocessFlags({
+    const preprocess = resolvePreprocessFlags({
       format: flags.format, images: flags.images, labels: flags.labels, out: flags.out ?? defaultDatasetDir(flags.format),
       size: flags.size, dtype: flags.dtype, crop: flags.crop, normalize: flags.normalize, valFraction, seed: flags.seed,
       limit: flags.limit, idColumn: flags['id-column'], labelColumn: flags['label-column'], skipInvalid: flags['skip-invalid'], force: flags.force,

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
 import { stopOnSignals } from '../../slurm/stop-signal.js';
 import { resourcesFromFlags, slurmResourceFlags } from '../_base/slurm-flags.js';
-import { defaultTrainLogDir, normaliseTrainFlags } from '../../slurm/render-train.js';
+import { defaultTrainLogDir, resolveTrainFlags } from '../../slurm/render-train.js';
 import { slurmTrain, type SlurmTrainResult } from '../../slurm/train-job.js';
 
 export default class SlurmTrain extends RetinaCommand<SlurmTrainResult> {
@@ -45,7 +45,7 @@ export default class SlurmTrain extends RetinaCommand<SlurmTrainResult> {
 
   public async run(): Promise<SlurmTrainResult> {
     const { flags } = await this.parse(SlurmTrain);
-    const train = normaliseTrainFlags({
+    const train = resolveTrainFlags({
       source: flags.source, data: flags.data, images: flags.images, labels: flags.labels, model: flags.model, weights: flags.weights,
       fineTune: flags['fine-tune'], epochs: flags.epochs, batchSize: flags['batch-size'], lr: flags.lr, seed: flags.seed,
       backend: flags.backend, out: flags.out, force: flags.force, cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'],

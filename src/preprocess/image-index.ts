@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 
 /** Image extensions looked for when an id has none, in order of preference. */
 export const IMAGE_EXTENSIONS = ['.jpeg', '.jpg', '.png', '.tif', '.tiff'] as const;

@@ -1,6 +1,6 @@
 import type { TransformOptions } from '../transform.js';
 import { decodeForTransform } from '../transform.js';
-import { RetinaError, messageOf } from '../errors.js';
+import { RetinaError, messageOf } from '../core/errors.js';
 import type { Finisher } from './finish-pool.js';
 import { Semaphore } from './threads.js';
 import { readWholeFile } from './read-whole.js';

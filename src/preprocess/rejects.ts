@@ -1,5 +1,5 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import type { RowProblem } from '../labels.js';
 import { shardDirName } from '../../formats/types.js';
 
@@ -19,10 +19,8 @@ export function rejectsPath(dataset: string, index: number, count: number): stri
   return count === 1 ? join(dataset, 'rejects.csv') : join(dataset, `rejects-${shardDirName(index, count).slice('shard-'.length)}.csv`);
 }
 
-/** Write `id,line,reason` rows (sorted by line) atomically: temp name, then rename. */
+/** Write `id,line,reason` rows (sorted by line) atomically. */
 export async function writeRejects(file: string, rejects: readonly RowProblem[]): Promise<void> {
   const rows = [...rejects].sort((a, b) => a.line - b.line).map((r) => `${cell(r.id)},${r.line},${cell(r.reason)}\n`);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, 'id,line,reason\n' + rows.join(''));
-  await rename(tmp, file);
+  await writeFileAtomic(file, 'id,line,reason\n' + rows.join(''));
 }

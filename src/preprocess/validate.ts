@@ -1,4 +1,4 @@
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import type { ProblemKind, ReadLabelsResult, RowProblem } from '../labels.js';
 import type { ImageIndex } from './image-index.js';
 

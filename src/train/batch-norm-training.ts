@@ -6,7 +6,7 @@ import type { MovingAverageBatch } from './moving-averages.js';
 export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
 
 /**
- * Batch normalisation in training mode over every axis but the last (NHWC channels), with the
+ * Batch normalization in training mode over every axis but the last (NHWC channels), with the
  * analytic gradient instead of autodiff through `tf.moments`:
  *
  *   y = gamma · x̂ + beta,  x̂ = (x − mean) · invstd,  invstd = 1/√(var + ε)   (biased variance)
@@ -80,7 +80,7 @@ function internals(layer: tf.layers.Layer): BatchNormInternals | undefined {
 }
 
 /**
- * Makes every trainable BatchNormalization layer of `model` (with gamma and beta, normalising the
+ * Makes every trainable BatchNormalization layer of `model` (with gamma and beta, normalizing the
  * last axis) run `batchNormTraining` when called with `training: true`; inference, and any layer
  * or input it does not fit, keeps tfjs-layers' own code. Moving mean and variance are updated
  * with the same formula (v − (v − batch)·(1 − momentum)), right away, or, given `movingAverages`,

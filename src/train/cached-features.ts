@@ -1,10 +1,10 @@
-import type { Logger } from '../log.js';
-import type { SelectedBackend } from './backend.js';
+import type { Logger } from '../core/log.js';
+import type { SelectedBackend } from '../backends/backend-registry.js';
 import { defaultCacheRoot, featureCacheDir, featureCacheKey, loadFeatureCache, saveFeatureCache } from './feature-cache.js';
 import { computeFeatures } from './features.js';
 import { computeFeaturesInWorkers } from './feature-pool.js';
-import type { Backbone, BackboneSpec } from './models/registry.js';
-import type { ProgressBar } from './progress.js';
+import type { Backbone, BackboneSpec } from './models/model-registry.js';
+import type { ProgressBar } from './train-progress.js';
 import type { SampleSource } from './sources.js';
 
 /** How the features were obtained (in `TrainResult.featureCache`). */

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { RetinaError, badArgument } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { RetinaError, badArgument } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import type { Split } from '../../formats/types.js';
-import { selectBackend } from './backend.js';
+import { selectBackend } from '../backends/backend-registry.js';
 import { loadGrader } from './grader.js';
 import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
-import { NUM_CLASSES } from './models/registry.js';
+import { NUM_CLASSES } from './models/model-registry.js';
 import { openDatasetSource, openSource, type SampleSource } from './sources.js';
 import { resolve } from 'node:path';
 

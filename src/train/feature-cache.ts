@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
+import { writeDirAtomic } from '../core/atomic-write.js';
 
 /**
  * Pooled backbone features of every record of a source, stored as a small dataset:
@@ -53,15 +54,8 @@ export async function loadFeatureCache(dir: string, key: string, count: number, 
 }
 
 export async function saveFeatureCache(dir: string, features: Float32Array, meta: FeatureCacheMeta): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(tmp, { recursive: true });
-  try {
+  await writeDirAtomic(dir, async (tmp) => {
     await writeFile(join(tmp, 'features.f32'), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
     await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }

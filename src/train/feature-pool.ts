@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
-import { RetinaError, isRetinaErrorCode, messageOf, type ErrorLocation } from '../errors.js';
-import { mapLimit } from '../concurrency.js';
-import type { BackboneSpec } from './models/registry.js';
+import { RetinaError, isRetinaErrorCode, messageOf, type ErrorLocation } from '../core/errors.js';
+import { mapLimit } from '../core/concurrency.js';
+import type { BackboneSpec } from './models/model-registry.js';
 import type { SourceDescriptor } from './sources.js';
 import { FEATURE_CHUNK, featureWorkerFile, type FeatureFailure, type FeatureReply, type FeatureTask, type FeatureTiming } from './features.js';
 

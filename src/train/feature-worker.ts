@@ -1,8 +1,8 @@
 import type * as tfTypes from '@tensorflow/tfjs';
-import { selectBackend } from './backend.js';
-import { buildBackbone } from './models/registry.js';
+import { selectBackend } from '../backends/backend-registry.js';
+import { buildBackbone } from './models/model-registry.js';
 import { openSource, type SampleSource } from './sources.js';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import { computeFeatures, type FeatureFailure, type FeatureReply, type FeatureTask } from './features.js';
 
 /** One backbone and one open source per worker thread, reused across tasks. */

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import { readBatch } from './loader.js';
-import type { BackboneSpec } from './models/registry.js';
+import type { BackboneSpec } from './models/model-registry.js';
 import type { SampleSource, SourceDescriptor } from './sources.js';
 
 /** Records per worker task: the forward pass runs at this batch size (fast enough from 8 on). */
@@ -11,7 +11,7 @@ export const FEATURE_CHUNK = 8;
 
 /** Where a feature computation spent its time, in milliseconds of the thread that ran it. */
 export interface FeatureTiming {
-  /** Reading (and, for images, decoding and transforming) records, then normalising them. */
+  /** Reading (and, for images, decoding and transforming) records, then converting them to floats. */
   readMs: number;
   /** The backbone's forward pass, up to the features being in JS memory. */
   forwardMs: number;

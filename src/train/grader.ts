@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import type { TransformOptions } from '../transform.js';
 import { loadLayersModelFile } from './model-io.js';
-import { NUM_CLASSES } from './models/registry.js';
+import { NUM_CLASSES } from './models/model-registry.js';
 
 /** A trained grader with what `evaluate` and `predict` need to feed it. */
 export interface Grader {

@@ -1,6 +1,6 @@
 import { byteLength } from '../../formats/types.js';
-import { mapLimit } from '../concurrency.js';
-import { toNetworkInput } from './normalize.js';
+import { mapLimit } from '../core/concurrency.js';
+import { toNetworkInput } from './network-input.js';
 import type { SampleSource } from './sources.js';
 
 /** One batch ready for the network. */
@@ -12,7 +12,7 @@ export interface Batch {
   size: number;
 }
 
-/** Read records `indices` into one normalised batch. */
+/** Read records `indices` into one float batch in the network.s input range. */
 export async function readBatch(source: SampleSource, indices: number[]): Promise<Batch> {
   const per = byteLength(source.spec);
   const elements = source.spec.shape.reduce((a, b) => a * b, 1);

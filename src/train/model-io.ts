@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { RetinaError, messageOf } from '../errors.js';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { RetinaError, messageOf } from '../core/errors.js';
+import { writeDirAtomic } from '../core/atomic-write.js';
 
 const DTYPE_SIZE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
 
@@ -49,8 +50,6 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const dir = resolve(path.endsWith('.json') ? dirname(path) : path);
-      const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-      await mkdir(tmp, { recursive: true });
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const json = {
         format: 'layers-model',
@@ -62,12 +61,11 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
       try {
-        await writeFile(join(tmp, 'weights.bin'), new Uint8Array(weightData));
-        await writeFile(join(tmp, 'model.json'), JSON.stringify(json));
-        await rm(dir, { recursive: true, force: true });
-        await rename(tmp, dir);
+        await writeDirAtomic(dir, async (tmp) => {
+          await writeFile(join(tmp, 'weights.bin'), new Uint8Array(weightData));
+          await writeFile(join(tmp, 'model.json'), JSON.stringify(json));
+        });
       } catch (err) {
-        await rm(tmp, { recursive: true, force: true });
         throw new RetinaError('EXTERNAL', `Could not save the model to ${dir}: ${messageOf(err)}`, { location: { file: dir }, cause: err });
       }
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { FeaturePool, PooledFeatures } from './feature-pool.js';
 
 /** Batches the workers compute ahead of the one the head is training on. */
@@ -39,7 +39,7 @@ export async function* pooledBatches(pool: FeaturePool, jobs: readonly number[][
  * The time split of an epoch whose forward pass runs in the pool, in milliseconds.
  *
  * The main thread only trains the head; what it waits for is the workers, who read (decode,
- * normalise) and then run the backbone. Each wait for a batch is attributed to reading and to the
+ * normalize) and then run the backbone. Each wait for a batch is attributed to reading and to the
  * forward pass in proportion of the time the workers spent on each for that batch: `dataMs` is
  * the reading share (it goes to `dataWaitSeconds`), `forwardWaitMs` the forward share (it goes to
  * `computeSeconds`, with the head's own time). Worker times are thread-milliseconds summed over

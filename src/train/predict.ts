@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import { transformImage } from '../transform.js';
-import { selectBackend } from './backend.js';
+import { selectBackend } from '../backends/backend-registry.js';
 import { loadGrader } from './grader.js';
 import { argmaxRows } from './metrics.js';
-import { toNetworkInput } from './normalize.js';
+import { toNetworkInput } from './network-input.js';
 
 export interface PredictOptions {
   /** RUN_DIR, its model/ folder, or a model.json. */
@@ -31,7 +31,7 @@ export interface PredictResult {
 
 /**
  * Grade images with a trained model: each image goes through the transform the model's training
- * data went through (crop, size, normalisation), then the network.
+ * data went through (crop, size, normalization), then the network.
  */
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
   if (opts.images.length === 0) throw new RetinaError('BAD_ARGUMENT', 'Expected at least one IMAGE to grade');

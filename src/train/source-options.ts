@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { RetinaError } from '../errors.js';
+import { RetinaError } from '../core/errors.js';
 import type { TransformOptions } from '../transform.js';
-import type { ModelName } from './models/registry.js';
-import { NUM_CLASSES } from './models/registry.js';
+import type { ModelName } from './models/model-registry.js';
+import { NUM_CLASSES } from './models/model-registry.js';
 import { openDatasetSource, openSource, type SampleSource } from './sources.js';
 
 /** Where training data comes from: `--source` and its companions. */

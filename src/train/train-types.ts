@@ -1,6 +1,6 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { FeatureCacheReport } from './cached-features.js';
-import type { ModelName } from './models/registry.js';
+import type { ModelName } from './models/model-registry.js';
 import type { SourceOptions } from './source-options.js';
 
 /** The options, per-epoch figures and result of `train()` (the `retina train --json` contract). */
@@ -54,7 +54,7 @@ export interface EpochReport {
   confusion: number[][];
   seconds: number;
   /**
-   * Time the training loop waited for data: reading, decoding, normalising not hidden by prefetch.
+   * Time the training loop waited for data: reading, decoding, converting to floats not hidden by prefetch.
    * With the backbone in worker threads (`forwardWorkers` > 0) the loop waits for features, and
    * each wait counts here in proportion of the workers' reading time for that batch (the rest of
    * it goes to `computeSeconds`); see `ForwardClock`.
@@ -71,7 +71,7 @@ export interface EpochReport {
   forwardWorkers: number;
   /** Time the training loop was blocked waiting for the workers' features (0 without workers). */
   featureWaitSeconds: number;
-  /** Worker thread-seconds reading, decoding and normalising records (summed over workers; 0 without workers). */
+  /** Worker thread-seconds reading, decoding and converting records to floats (summed over workers; 0 without workers). */
   workerReadSeconds: number;
   /** Worker thread-seconds in the backbone's forward pass (summed over workers; 0 without workers). */
   workerForwardSeconds: number;

@@ -1,17 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { RetinaError, badArgument } from '../errors.js';
-import { silentLogger } from '../log.js';
+import { RetinaError, badArgument } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
+import { silentLogger } from '../core/log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
-import { usableCpus } from '../cpus.js';
-import { selectBackend } from './backend.js';
+import { usableCpus } from '../core/cpus.js';
+import { selectBackend } from '../backends/backend-registry.js';
 import { FEATURE_CHUNK } from './features.js';
 import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
-import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/registry.js';
+import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/model-registry.js';
 import { fileModelHandler } from './model-io.js';
-import { progressBar } from './progress.js';
+import { progressBar } from './train-progress.js';
 import { predictSplit } from './val-predictions.js';
 import { checkSourceName } from './sources.js';
 import { lossOf, variablesOf } from './step.js';
@@ -252,8 +253,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       timing: { setupSeconds, featureSeconds, epochSeconds, totalSeconds: (performance.now() - t0) / 1000 },
     };
     const options = { ...opts, logger: undefined, model, epochs, batchSize, lr, seed, fineTune, cacheFeatures: useCache, microBatch };
-    await writeFile(join(out, 'summary.json.tmp'), JSON.stringify({ ...result, options }, null, 2));
-    await rename(join(out, 'summary.json.tmp'), join(out, 'summary.json'));
+    await writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ ...result, options }, null, 2));
     log.info(`train: done in ${result.timing.totalSeconds.toFixed(1)} s (features ${featureSeconds.toFixed(1)} s, epochs ${epochSeconds.toFixed(1)} s); model in ${join(out, 'model')}`);
     return result;
   } finally {

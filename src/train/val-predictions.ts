@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FEATURE_CHUNK } from './features.js';
 import { batches } from './loader.js';
-import { NUM_CLASSES } from './models/registry.js';
+import { NUM_CLASSES } from './models/model-registry.js';
 import type { SampleSource } from './sources.js';
 
 /**

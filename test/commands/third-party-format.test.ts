@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createShardWriter } from '../../formats/dataset.js';
-import { registerFormat } from '../../formats/registry.js';
+import { registerFormat } from '../../formats/format-registry.js';
 import type { VerifyResult } from '../../formats/verify.js';
 import { parseJson, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { recordMeta, tensorBytes } from '../helpers/tensors.js';

@@ -2,7 +2,7 @@ import { stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardPath } from '../../formats/dataset.js';
-import { formatNames } from '../../formats/registry.js';
+import { formatNames } from '../../formats/format-registry.js';
 import type { TensorSpec } from '../../formats/types.js';
 import type { VerifyResult } from '../../formats/verify.js';
 import { parseJson, runCli, tempDir } from '../helpers/cli.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { xxh64Of } from '../../src/checksum.js';
+import { xxh64Of } from '../../src/core/checksum.js';
 import { checkFileSizes, checkIndex, checkTarget, corruptRecord, openRecordTable } from '../../formats/shard-files.js';
 import { ShardStaging } from '../../formats/shard-staging.js';
 import { byteLength, type RecordMeta, type ShardManifest, type ShardReader, type TensorFormat } from '../../formats/types.js';

@@ -26,7 +26,7 @@ describe.runIf(process.platform === 'linux')('lazy loading', () => {
   it('the registry and every command class load no native module', () => {
     const modules = commandModules();
     expect(modules).toEqual(expect.arrayContaining(['commands/preprocess.js', 'commands/train.js', 'commands/bench/formats.js', 'commands/fixtures.js']));
-    expect(nativeAfterImport(['formats/registry.js', ...modules])).toEqual([]);
+    expect(nativeAfterImport(['formats/format-registry.js', ...modules])).toEqual([]);
   });
 
   it('importing a command\'s library does load native code (so the check above can fail)', () => {
@@ -34,7 +34,7 @@ describe.runIf(process.platform === 'linux')('lazy loading', () => {
   });
 
   it('loading the lmdb format does load lmdb (so the check above can fail)', () => {
-    const loaded = nativeAfterImport(['formats/registry.js'], `await (await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/formats/registry.js')).href)})).loadFormat('lmdb');`);
+    const loaded = nativeAfterImport(['formats/format-registry.js'], `await (await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/formats/format-registry.js')).href)})).loadFormat('lmdb');`);
     expect(loaded.some((p) => /lmdb/.test(p))).toBe(true);
   });
 });

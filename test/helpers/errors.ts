@@ -1,4 +1,4 @@
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 
 /** Await `p` and return the RetinaError it rejects with; fail when it resolves or throws another error. */
 export async function rejection(p: Promise<unknown>): Promise<RetinaError> {

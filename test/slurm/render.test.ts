@@ -179,16 +179,16 @@ describe('small pieces', () => {
   });
 
   it('makes paths absolute and refuses odd format names', async () => {
-    const { normalisePreprocessFlags, defaultDatasetDir } = await import('../../slurm/preprocess-spec.js');
-    const { defaultTrainLogDir, normaliseTrainFlags } = await import('../../slurm/render-train.js');
-    expect(normalisePreprocessFlags({ format: 'lmdb', images: 'train', labels: 'l.csv', out: '../o' }, '/w/x')).toMatchObject({ images: '/w/x/train', labels: '/w/x/l.csv', out: '/w/o' });
-    expect(() => normalisePreprocessFlags({ format: 'lm db', images: 'a', labels: 'b', out: 'c' })).toThrow(/--format/);
+    const { resolvePreprocessFlags, defaultDatasetDir } = await import('../../slurm/preprocess-spec.js');
+    const { defaultTrainLogDir, resolveTrainFlags } = await import('../../slurm/render-train.js');
+    expect(resolvePreprocessFlags({ format: 'lmdb', images: 'train', labels: 'l.csv', out: '../o' }, '/w/x')).toMatchObject({ images: '/w/x/train', labels: '/w/x/l.csv', out: '/w/o' });
+    expect(() => resolvePreprocessFlags({ format: 'lm db', images: 'a', labels: 'b', out: 'c' })).toThrow(/--format/);
     expect(defaultDatasetDir('raw', '/w')).toBe('/w/retina-data/raw');
     expect(defaultTrainLogDir({ source: 'lmdb' }, '/w')).toBe('/w/retina-data/lmdb/logs');
     expect(defaultTrainLogDir({ source: 'lmdb', data: '/d' }, '/w')).toBe('/d/logs');
     expect(defaultTrainLogDir({ source: 'images' }, '/w')).toBe('/w/logs');
-    expect(normaliseTrainFlags({ source: 'raw', out: 'runs/a', cacheDir: 'c' }, '/w')).toMatchObject({ out: '/w/runs/a', cacheDir: '/w/c' });
-    expect(() => normaliseTrainFlags({ source: '$(id)' })).toThrow(/--source/);
+    expect(resolveTrainFlags({ source: 'raw', out: 'runs/a', cacheDir: 'c' }, '/w')).toMatchObject({ out: '/w/runs/a', cacheDir: '/w/c' });
+    expect(() => resolveTrainFlags({ source: '$(id)' })).toThrow(/--source/);
   });
 
   it('gives short time limits a shorter SIGTERM lead', () => {

@@ -26,7 +26,7 @@ describe('signalLeadSeconds', () => {
 
 describe('validateResources', () => {
   const ok = { jobName: 'j', cpusPerTask: 2, mem: '4g', time: '10' };
-  it('normalises memory units', () => {
+  it('normalizes memory units', () => {
     expect(validateResources(ok).mem).toBe('4G');
   });
   it('names the bad flag', () => {

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 import { planArray } from '../../slurm/array-spec.js';
 import { readJobRecord } from '../../slurm/job-record.js';
 import { slurmPreprocess } from '../../slurm/preprocess-job.js';

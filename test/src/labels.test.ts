@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLabels, isSafeId } from '../../src/labels.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 import { KAGGLE_SAMPLE, tempDir } from '../helpers/cli.js';
 
 let dir: string, cleanup: () => Promise<void>;

@@ -99,7 +99,7 @@ describe('resample', () => {
     for (let x = 2; x < 48; x++) expect(b[x * 3]! - a[x * 3]!, `column ${x}`).toBe(1);
   });
 
-  it('renormalises at the image edge when asked: the edge pixel keeps its level', () => {
+  it('renormalizes at the image edge when asked: the edge pixel keeps its level', () => {
     const src = new Uint8Array(40 * 40 * 3).fill(200);
     const out = resample({ ...job(src, 40, 40, [-40, 10, 100, 20], [10, 2]), outside: 'renormalize' });
     for (let x = 3; x < 8; x++) expect(out[x * 3], `column ${x}`).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareIds, parseShard, shardFromSlurm, shardOf, shardRange } from '../../src/shard-assign.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 
 describe('shard assignment', () => {
   it('partitions every list of 0..60 items over 1..70 shards: contiguous, ordered, balanced, complete', () => {

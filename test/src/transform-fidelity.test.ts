@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformImage, transformStages, type TransformOptions, type TransformStages } from '../../src/transform.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 import { KAGGLE_SAMPLE, ROOT, tempDir } from '../helpers/cli.js';
 import { appAfterFrame } from '../helpers/jpeg-segments.js';
 import { rgbTiff } from '../helpers/tiff.js';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { transformImage, transformStages, type TransformOptions } from '../../src/transform.js';
-import { RetinaError } from '../../src/errors.js';
+import { RetinaError } from '../../src/core/errors.js';
 import { renderFundus } from '../../fixtures/generate.js';
 import { createRng } from '../../src/rng.js';
 import { KAGGLE_SAMPLE, tempDir } from '../helpers/cli.js';

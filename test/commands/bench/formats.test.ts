@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchReport } from '../../../bench/formats/types.js';
+import type { BenchReport } from '../../../src/bench/bench-types.js';
 import { chromium } from '../../helpers/chromium.js';
 import { BIN, KAGGLE_SAMPLE, parseJson, runCli, tempDir } from '../../helpers/cli.js';
 

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { indexImages } from '../../../src/preprocess/image-index.js';
-import { createProgress } from '../../../src/preprocess/progress.js';
+import { createProgress } from '../../../src/preprocess/preprocess-progress.js';
 import { planThreads } from '../../../src/preprocess/threads.js';
 import { summarizeProblems } from '../../../src/preprocess/validate.js';
 import { transformInOrder } from '../../../src/preprocess/pipeline.js';
 import { createFinisher } from '../../../src/preprocess/finish-pool.js';
 import { renderFundus } from '../../../fixtures/generate.js';
 import { createRng } from '../../../src/rng.js';
-import { RetinaError } from '../../../src/errors.js';
+import { RetinaError } from '../../../src/core/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 
 let dir: string, cleanup: () => Promise<void>;
