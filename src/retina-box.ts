@@ -80,7 +80,7 @@ export function findRetina(rgb: Uint8Array, width: number, height: number): Reti
   if (bh < 0.97 * bw) cy = clamp((widestAt(rows, ys) + 0.5) * step, y1 - r, y0 + r);
   else if (bw < 0.97 * bh) cx = clamp((widestAt(cols, xs) + 0.5) * step, x1 - r, x0 + r);
   const coarse = { cx, cy, r };
-  const fit = fitCircle(edgePoints(rgb, width, height, coarse, threshold), coarse);
+  const fit = fitCircle(edgePoints(rgb, width, height, coarse, threshold, step), coarse);
   return { ...(fit ?? coarse), box: { x0, y0, x1, y1 } };
 }
 
@@ -90,23 +90,30 @@ export function findRetina(rgb: Uint8Array, width: number, height: number): Reti
  * coarse circle's reach, and the same along each column. A crossing at the image border (the
  * camera clipped the circle there, or the border is bright) gives no point.
  */
-function edgePoints(rgb: Uint8Array, width: number, height: number, c: { cx: number; cy: number; r: number }, threshold: number): Float64Array {
+function edgePoints(rgb: Uint8Array, width: number, height: number, c: { cx: number; cy: number; r: number }, threshold: number, step: number): Float64Array {
   const pts: number[] = [];
-  const reach = 1.15 * c.r;
+  // Each scan covers the coarse circle's edge +- `m` (the coarse circle is good to a grid step or
+  // two), and at most ~160 lines per direction are scanned: enough points for a sub-pixel fit,
+  // and the cost stays ~0.2 ms whatever the image size.
+  const m = Math.ceil(0.06 * c.r + 3 * step);
+  const lines = (lo: number, hi: number) => Math.max(1, Math.ceil((hi - lo + 1) / 160));
   const y0 = Math.max(0, Math.ceil(c.cy - 0.75 * c.r)), y1 = Math.min(height - 1, Math.floor(c.cy + 0.75 * c.r));
-  const xlo = Math.max(0, Math.floor(c.cx - reach)), xhi = Math.min(width - 1, Math.ceil(c.cx + reach));
-  for (let y = y0; y <= y1; y++) {
-    const base = y * width * 3;
-    const l = crossing(rgb, base, 3, width, xlo, xhi, 1, threshold), r = crossing(rgb, base, 3, width, xhi, xlo, -1, threshold);
+  for (let y = y0, sy = lines(y0, y1); y <= y1; y += sy) {
+    const base = y * width * 3, h = Math.sqrt(Math.max(0, c.r * c.r - (y + 0.5 - c.cy) ** 2));
+    const a = Math.round(c.cx - h), b = Math.round(c.cx + h);
+    const l = crossing(rgb, base, 3, width, Math.max(0, a - m), Math.min(width - 1, a + m), 1, threshold);
+    const r = crossing(rgb, base, 3, width, Math.min(width - 1, b + m), Math.max(0, b - m), -1, threshold);
     if (l === l) pts.push(l, y + 0.5);
     if (r === r) pts.push(r, y + 0.5);
   }
   const x0 = Math.max(0, Math.ceil(c.cx - 0.75 * c.r)), x1 = Math.min(width - 1, Math.floor(c.cx + 0.75 * c.r));
-  const ylo = Math.max(0, Math.floor(c.cy - reach)), yhi = Math.min(height - 1, Math.ceil(c.cy + reach));
-  for (let x = x0; x <= x1; x++) {
-    const t = crossing(rgb, x * 3, width * 3, height, ylo, yhi, 1, threshold), b = crossing(rgb, x * 3, width * 3, height, yhi, ylo, -1, threshold);
+  for (let x = x0, sx = lines(x0, x1); x <= x1; x += sx) {
+    const h = Math.sqrt(Math.max(0, c.r * c.r - (x + 0.5 - c.cx) ** 2));
+    const a = Math.round(c.cy - h), b = Math.round(c.cy + h);
+    const t = crossing(rgb, x * 3, width * 3, height, Math.max(0, a - m), Math.min(height - 1, a + m), 1, threshold);
+    const u = crossing(rgb, x * 3, width * 3, height, Math.min(height - 1, b + m), Math.max(0, b - m), -1, threshold);
     if (t === t) pts.push(x + 0.5, t);
-    if (b === b) pts.push(x + 0.5, b);
+    if (u === u) pts.push(x + 0.5, u);
   }
   return Float64Array.from(pts);
 }

@@ -108,7 +108,7 @@ STORE = {
 
 def orientations(job):
     """The photograph `file`, cropped to `crop` (x0, y0, x1, y1), stored in each of the 8 EXIF
-    orientations as JPEG (quality 95) under `prefix`-N.jpeg; PIL's exif_transpose of each gives
+    orientations as JPEG (quality 100, 4:4:4) under `prefix`-N.jpeg; PIL's exif_transpose of each gives
     the displayed image back exactly (checked before encoding)."""
     shown = Image.open(job["file"]).convert("RGB").crop(tuple(job["crop"]))
     files = []
@@ -120,7 +120,7 @@ def orientations(job):
         check.info["exif"] = exif.tobytes()
         assert ImageOps.exif_transpose(check).tobytes() == shown.tobytes(), o
         name = f'{job["prefix"]}-{o}.jpeg'
-        stored.save(name, quality=95, exif=exif)
+        stored.save(name, quality=100, subsampling=0, exif=exif)
         files.append(name)
     return {"files": files}
 
