@@ -21,8 +21,8 @@ import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
 import { invalidInputError, validateInputs, type InputItem } from './validate.js';
 
-/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones. */
-export const TRANSFORM_VERSION = 1;
+/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones (2: #15 fidelity: fractional box, true Gaussian). */
+export const TRANSFORM_VERSION = 2;
 
 export interface PreprocessOptions {
   images: string;
