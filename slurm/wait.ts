@@ -3,6 +3,7 @@ import { RetinaError } from '../src/core/errors.js';
 import { silentLogger, type Logger } from '../src/core/log.js';
 import { exitCodeOf, parseSacct, parseSqueue, stateKind, type JobRow, type StateKind } from './job-states.js';
 import { runSlurmTool } from './slurm-cli.js';
+import { unavailableNodesError, waitsOnNodes } from './cluster-nodes.js';
 import { isHopeless, neverStartsError } from './pending-reasons.js';
 import type { SlurmResources } from './resources.js';
 
@@ -86,6 +87,11 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
       // A reason that waiting cannot clear (PartitionConfig, ...): stop now, naming the flag.
       if (row.state === 'PENDING' && isHopeless(row.reason)) throw await neverStartsError(job, row.reason, opts.resources, opts.env);
       const kind = stateKind(row.state);
+      // Waiting on hosts that do not answer (or are down/drained) could last forever: stop and name them.
+      if (kind === 'active' && row.state === 'PENDING' && waitsOnNodes(row.reason)) {
+        const stuck = await unavailableNodesError(job, row.reason, opts.env);
+        if (stuck) throw stuck;
+      }
       if (kind !== 'active') {
         const detail = kind === 'failed' ? await failureDetail(job.id, row, opts.env) : '';
         done.set(job.id, { ...job, state: row.state, kind, detail });

@@ -4,6 +4,7 @@ import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus }
 import { formatNames, loadFormat } from '../../formats/format-registry.js';
 import type { RecordMeta, ShardManifest, ShardWriter, Split, TensorSpec } from '../../formats/types.js';
 import { canonicalJson } from '../../formats/manifest.js';
+import { checkWritableDir } from '../core/ensure-dir.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { readLabels, type RowProblem } from '../labels.js';
@@ -20,8 +21,8 @@ import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
 import { invalidInputError, validateInputs, type InputItem } from './validate.js';
 
-/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones. */
-export const TRANSFORM_VERSION = 1;
+/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones (2: #15 fidelity: fractional box, true Gaussian). */
+export const TRANSFORM_VERSION = 2;
 
 export interface PreprocessOptions {
   images: string;
@@ -45,12 +46,14 @@ export interface PreprocessOptions {
   progress?: boolean;
   /** Seconds between progress lines when stderr is not a TTY. */
   progressIntervalS?: number;
+  /** Write an empty dataset when no row is usable (default: BAD_INPUT). */
+  allowEmpty?: boolean;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
   signal?: AbortSignal;
 }
 
 /** What `validatePreprocess` needs: the options that decide whether a run can succeed at all. */
-export type PreprocessCheck = Pick<PreprocessOptions, 'images' | 'labels' | 'out' | 'format' | 'valFraction' | 'seed' | 'limit' | 'skipInvalid' | 'idColumn' | 'labelColumn'> & { shard: Pick<ShardSpec, 'count'> };
+export type PreprocessCheck = Pick<PreprocessOptions, 'images' | 'labels' | 'out' | 'format' | 'valFraction' | 'seed' | 'limit' | 'skipInvalid' | 'idColumn' | 'labelColumn' | 'allowEmpty'> & { shard: Pick<ShardSpec, 'count'> };
 
 /**
  * Everything `preprocess` checks before any work, in one place so `retina slurm preprocess` runs
@@ -72,8 +75,19 @@ export async function validatePreprocess(opts: PreprocessCheck, log: Logger = si
   log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
   if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
+  if (items.length === 0 && !opts.allowEmpty) {
+    throw new RetinaError('BAD_INPUT', `${opts.labels} has no usable row (${labels.total} data rows${problems.length ? `, ${problems.length} unusable` : ''}): the dataset would be empty`, {
+      location: { file: opts.labels }, hint: 'Check the labels file (a header-only CSV has no rows); pass --allow-empty to write an empty dataset on purpose.',
+    });
+  }
   await refuseOtherShardCount(resolve(opts.out), opts.shard.count);
   const splits = assignSplits(items, opts.valFraction, opts.seed);
+  // Refused here, not at train time after hours of preprocessing: every shard task sees the same split.
+  const trainCount = items.reduce((n, it) => n + ((splits.get(it.id) ?? 'train') === 'train' ? 1 : 0), 0);
+  if (items.length > 0 && trainCount === 0) {
+    throw badArgument('--val-fraction', 'a fraction that leaves at least one patient for training', opts.valFraction,
+      `All ${items.length} images went to the validation split; lower --val-fraction (e.g. 0.1).`);
+  }
   const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
   if (emptySplit) log.warn(emptySplit);
   return { items: [...items], problems: [...problems], splits };
@@ -119,6 +133,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   const log = opts.logger ?? silentLogger;
   const out = resolve(opts.out);
   const { index, count } = opts.shard;
+  await checkWritableDir(out, 'the dataset folder');
   const { cpus, source } = usableCpus(opts.threads);
   const { items, problems, splits } = await validatePreprocess(opts, log);
   const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));

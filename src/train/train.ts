@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { silentLogger } from '../core/log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
 import { usableCpus } from '../core/cpus.js';
 import { selectBackend } from '../backends/backend-registry.js';
-import { FEATURE_CHUNK } from './features.js';
+import { computeFeatures, FEATURE_CHUNK } from './features.js';
+import { defaultCacheRoot } from './feature-cache.js';
+import { openForward, planForward, type FrozenForward, type ForwardPlan } from './frozen-forward.js';
 import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/model-registry.js';
@@ -110,6 +113,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         hint: 'Preprocess at the model\'s size (retina preprocess --size), or pick a model that fits.',
       });
     }
+    // Frozen: where its forward passes run (ONNX Runtime builds or finds the backbone's graph now).
+    const plan: ForwardPlan | undefined = fineTune ? undefined
+      : await planForward({ model: backbone.model, identity: backbone.identity, selected, cacheRoot: opts.cacheDir ?? defaultCacheRoot(), log });
     const head = buildHead(backbone.featureDim, seed);
     const full = assemble(backbone.model, head);
     disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
@@ -126,7 +132,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const tFeat = performance.now();
     if (useCache) {
       const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal });
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal, plan });
       features = r.features;
       cacheReport = r.report;
     }
@@ -140,11 +146,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const cpus = usableCpus(opts.threads);
       const threads = Math.max(1, Math.min(cpus.cpus, Math.ceil(source.count / FEATURE_CHUNK)));
       if (threads > 1) {
-        pool = new FeaturePool({ source: source.descriptor, backbone: { ...spec, trainable: false }, backend: selected.name, dim: backbone.featureDim, threads });
+        pool = new FeaturePool({ source: source.descriptor, backbone: { ...spec, trainable: false }, backend: selected.name, onnxFile: plan?.onnxFile, dim: backbone.featureDim, threads });
         closePool = () => pool!.close();
-        log.info(`forward: the frozen backbone runs on ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
+        log.info(`forward: the frozen backbone runs on ${plan?.engine ?? selected.name} in ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
         await pool.warmUp(opts.signal).catch((err: unknown) => { if (!opts.signal?.aborted) throw err; });
       }
+    }
+    // In-process without the cache (one CPU, or a small backbone): ONNX Runtime's session here.
+    let forward: FrozenForward | undefined;
+    if (!useCache && !fineTune && !pool && plan?.onnxFile !== undefined) {
+      const f = forward = await openForward(plan, backbone.model, usableCpus(opts.threads).cpus);
+      disposers.push(() => { void f.dispose(); });
     }
     checkAborted(opts.signal, out, 0);
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
@@ -163,7 +175,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
       if (tuner) return tuner.step(x, y);
-      const f = features || pool ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
+      const f = features || pool || forward ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();
       return loss;
@@ -223,10 +235,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const next = await it.next();
           wait += performance.now() - tw;
           if (next.done) break;
-          await consume(tf.tensor4d(next.value.x, [next.value.size, h, w, c]), next.value.labels);
+          if (forward) {
+            const tf0 = performance.now();
+            const fx = await forward.run(next.value.x, [next.value.size, h, w, c]);
+            compute += performance.now() - tf0;
+            await consume(tf.tensor2d(fx, [next.value.size, dim]), next.value.labels);
+          } else await consume(tf.tensor4d(next.value.x, [next.value.size, h, w, c]), next.value.labels);
         }
       }
       bar.clear();
+      if (forward) {
+        const timing = { readMs: 0, forwardMs: 0 };
+        valFeatures = await computeFeatures(forward, source, valIdx, FEATURE_CHUNK, timing);
+        wait += timing.readMs;
+        compute += timing.forwardMs;
+      }
       const val = await predictSplit({ source, valIdx, features, valFeatures, dim, head: head.model, full, shape: [h, w, c], batchSize });
       wait += val.waitMs;
       compute += val.computeMs;
@@ -291,5 +314,5 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
       location: { file: out }, hint: 'Pass another --out, or --force to overwrite it.',
     });
   }
-  await mkdir(out, { recursive: true });
+  await ensureDir(out, 'the run folder');
 }

@@ -141,7 +141,8 @@ function adoptInceptionWeights(loaded: tf.LayersModel, target: tf.LayersModel): 
   return true;
 }
 
-async function weightsIdentity(path: string): Promise<string> {
+/** Checksum of a model.json and every weight file it names: the identity caches key on. */
+export async function weightsIdentity(path: string): Promise<string> {
   const file = modelJsonPath(path);
   const text = await readFile(file);
   let h = xxh64(text);
