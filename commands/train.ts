@@ -38,6 +38,8 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
     normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
     'val-fraction': decimal({ default: 0.1, summary: 'Validation share of patients for --source images (as retina preprocess).' }),
     'split-seed': Flags.integer({ default: 0, summary: 'Split seed for --source images (as retina preprocess --seed).' }),
+    limit: Flags.integer({ min: 1, summary: 'For --source images: only the first N data rows of the labels file (as retina preprocess --limit).' }),
+    'skip-invalid': Flags.boolean({ default: false, summary: 'For --source images: go on without invalid rows (e.g. no image), listing them in RUN_DIR/rejects.csv (as retina preprocess).' }),
     engine: Flags.option({ options: ['tfjs', 'torch'] as const, default: 'tfjs' as const, helpGroup: 'ENGINE', summary: 'tfjs: retina\'s own trainer; torch: PyTorch (python -m retina_data.train, torchvision InceptionV3; --weights takes a torchvision state_dict file).' })(),
     python: Flags.string({ env: 'RETINA_PYTHON', helpGroup: 'ENGINE', summary: 'Python interpreter for --engine torch (with torch and torchvision) [default: /usr/bin/python3].' }),
     device: Flags.option({ options: ['auto', 'cpu', 'cuda'] as const, helpGroup: 'ENGINE', summary: 'Device for --engine torch [default: auto: cuda when available].' })(),
@@ -62,7 +64,7 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
         backend: flags.backend, out: flags.out, force: flags.force,
         cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'], threads: flags.threads,
         imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
-        valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
+        valFraction: flags['val-fraction'], splitSeed: flags['split-seed'], limit: flags.limit, skipInvalid: flags['skip-invalid'],
         logger: this.logger, progress: !this.jsonEnabled() && (this.logger.level === 'info' || this.logger.level === 'debug'), signal: controller.signal,
       });
     } finally {

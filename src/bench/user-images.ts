@@ -4,30 +4,29 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { RetinaError } from '../core/errors.js';
 import { readLabels } from '../labels.js';
 import { indexImages } from '../preprocess/image-index.js';
+import { writeRejects } from '../preprocess/rejects.js';
+import { invalidInputError, validateInputs } from '../preprocess/validate.js';
 
 /**
- * The user's images for the study: the first `count` labelled rows whose image exists (all of
- * them when `count` is 0), written as a small `image,level` CSV under `work`, so that
- * preprocessing and the `images` source see exactly the same set. The real Kaggle
- * trainLabels.csv lists 35,126 rows; a sample folder holds a few of those images, and rows
- * without an image are simply not part of the study (preprocess would stop on them).
+ * The user's images for the study: the labels joined with the images folder as preprocess does
+ * (validateInputs, the same `--limit` and `--skip-invalid`, the same error and hint), then the
+ * first `count` usable rows (all of them when `count` is 0), written as a small `image,level` CSV
+ * under `work`, so that preprocessing and the `images` source see exactly the same set. With
+ * skipInvalid the rows left out go to `rejectsFile`, in preprocess's rejects.csv format.
  *
- * @throws RetinaError NOT_FOUND / BAD_INPUT from reading the labels or the folder, and BAD_INPUT
- *   when fewer than 4 usable images remain.
+ * @throws RetinaError NOT_FOUND / BAD_INPUT from reading the labels or the folder, BAD_INPUT for
+ *   invalid rows without skipInvalid, and when fewer than 4 usable images remain.
  */
-export async function prepareUserImages(opts: { images: string; labels: string; count: number; work: string }): Promise<{ images: string; labels: string; count: number; skipped: number }> {
-  const [labels, index] = await Promise.all([readLabels(opts.labels), indexImages(opts.images)]);
-  const rows: string[] = [];
-  let skipped = labels.problems.length;
-  for (const row of labels.rows) {
-    if (opts.count > 0 && rows.length >= opts.count) break;
-    const file = index.find(row.id);
-    if (!file) {
-      skipped++;
-      continue;
-    }
-    rows.push(`${csvField(row.id)},${row.label}`);
-  }
+export async function prepareUserImages(opts: {
+  images: string; labels: string; count: number; work: string;
+  limit?: number | undefined; skipInvalid?: boolean | undefined; rejectsFile?: string | undefined;
+}): Promise<{ images: string; labels: string; count: number; skipped: number }> {
+  const [labels, index] = await Promise.all([readLabels(opts.labels, { limit: opts.limit }), indexImages(opts.images)]);
+  const { items, problems } = validateInputs(labels, index);
+  if (problems.length > 0 && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
+  if (problems.length > 0 && opts.rejectsFile) await writeRejects(opts.rejectsFile, problems);
+  const chosen = opts.count > 0 ? items.slice(0, opts.count) : items;
+  const rows = chosen.map((it) => `${csvField(it.id)},${it.label}`);
   if (rows.length < 4) {
     throw new RetinaError('BAD_INPUT', `Only ${rows.length} rows of ${opts.labels} have an image in ${opts.images}; the study needs at least 4 (train and validation)`, {
       location: { file: opts.labels }, hint: 'Point --images at the folder holding the images the CSV names.',
@@ -36,7 +35,7 @@ export async function prepareUserImages(opts: { images: string; labels: string; 
   await mkdir(opts.work, { recursive: true });
   const csv = join(opts.work, 'study-labels.csv');
   await writeFileAtomic(csv, `image,level\n${rows.join('\n')}\n`);
-  return { images: opts.images, labels: csv, count: rows.length, skipped };
+  return { images: opts.images, labels: csv, count: rows.length, skipped: problems.length };
 }
 
 /** Quote a CSV field when it holds a comma, a quote or a line break. */

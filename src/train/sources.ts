@@ -8,7 +8,8 @@ import { openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/format-registry.js';
 import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
 import { byteLength } from '../../formats/types.js';
-import { readLabels } from '../labels.js';
+import { readLabels, type RowProblem } from '../labels.js';
+import { invalidInputError, validateInputs } from '../preprocess/validate.js';
 import { indexImages } from '../preprocess/image-index.js';
 import { assignSplits } from '../split.js';
 import { compareIds } from '../shard-assign.js';
@@ -18,7 +19,13 @@ import { transformImage, type TransformOptions } from '../transform.js';
 /** How to (re)open a source: plain data, so it can be sent to a worker thread. */
 export type SourceDescriptor =
   | { kind: 'dataset'; dir: string }
-  | { kind: 'images'; images: string; labels: string; transform: TransformOptions; valFraction: number; splitSeed: number };
+  | {
+    kind: 'images'; images: string; labels: string; transform: TransformOptions; valFraction: number; splitSeed: number;
+    /** Only the first N data rows of the labels file (as `retina preprocess --limit`). */
+    limit?: number | undefined;
+    /** Go on without invalid rows (as `retina preprocess --skip-invalid`); they are in `rejects`. */
+    skipInvalid?: boolean | undefined;
+  };
 
 /**
  * Records with a label, a split and an HWC tensor: a serialized dataset or JPEGs decoded on demand.
@@ -35,6 +42,8 @@ export interface SampleSource {
   indicesOf(split: Split): number[];
   /** Copy record `index`'s tensor bytes (spec.dtype) into `target` at `offset`. */
   readInto(index: number, target: Uint8Array, offset: number): Promise<void>;
+  /** Rows left out by skipInvalid (images source), listed in the run's rejects.csv; else none. */
+  readonly rejects?: readonly RowProblem[];
   /** A checksum of the content (what the feature cache is keyed on). */
   identity(): Promise<string>;
   /**
@@ -89,7 +98,8 @@ interface ImageRecord extends RecordMeta { path: string }
 class ImagesSource implements SampleSource {
   readonly readConcurrency = 4;
   readonly spec: TensorSpec;
-  constructor(readonly descriptor: Extract<SourceDescriptor, { kind: 'images' }>, private readonly records: ImageRecord[]) {
+  /** Rows left out with skipInvalid (missing images, bad rows), for the run's rejects.csv. */
+  constructor(readonly descriptor: Extract<SourceDescriptor, { kind: 'images' }>, private readonly records: ImageRecord[], readonly rejects: readonly RowProblem[] = []) {
     const s = descriptor.transform.size;
     this.spec = { dtype: 'uint8', shape: [s, s, 3] };
   }
@@ -135,32 +145,15 @@ function corruptFile(shard: number, file: string, what: string): RetinaError {
 /** Open a source described by `descriptor` (in this thread). */
 export async function openSource(descriptor: SourceDescriptor): Promise<SampleSource> {
   if (descriptor.kind === 'dataset') return new DatasetSource(descriptor, await openDataset(descriptor.dir));
-  const labels = await readLabels(descriptor.labels);
-  if (labels.problems.length > 0) {
-    const first = labels.problems.slice(0, 3).map((p) => `line ${p.line} (${p.id || 'no id'}): ${p.reason}`).join('; ');
-    throw new RetinaError('BAD_INPUT', `${descriptor.labels} has ${labels.problems.length} unusable rows: ${first}`, {
-      location: { file: descriptor.labels, line: labels.problems[0]!.line },
-      hint: 'Fix the rows, or preprocess with --skip-invalid and train from the dataset.',
-    });
-  }
-  const index = await indexImages(descriptor.images);
-  const splits = assignSplits(labels.rows, descriptor.valFraction, descriptor.splitSeed);
-  const records: ImageRecord[] = [];
-  const missing: string[] = [];
-  for (const row of labels.rows) {
-    const path = index.find(row.id);
-    if (path === undefined) { missing.push(`${row.id} (line ${row.line})`); continue; }
-    records.push({ id: row.id, label: row.label, split: splits.get(row.id) ?? 'train', path });
-  }
-  if (missing.length > 0) {
-    throw new RetinaError('NOT_FOUND', `${missing.length} images listed in ${descriptor.labels} are not in ${descriptor.images}: ${missing.slice(0, 3).join(', ')}`, {
-      location: { file: descriptor.labels },
-      hint: 'Point --images at the folder holding them, or remove their rows.',
-    });
-  }
+  // The same join of labels and images as preprocess (validateInputs), with its flags and error.
+  const [labels, index] = await Promise.all([readLabels(descriptor.labels, { limit: descriptor.limit }), indexImages(descriptor.images)]);
+  const { items, problems } = validateInputs(labels, index);
+  if (problems.length > 0 && !descriptor.skipInvalid) throw invalidInputError(descriptor.labels, problems, items.length, descriptor.images);
+  const splits = assignSplits(items, descriptor.valFraction, descriptor.splitSeed);
+  const records: ImageRecord[] = items.map((it) => ({ id: it.id, label: it.label, split: splits.get(it.id) ?? 'train', path: it.file }));
   // The order `retina preprocess` stores records in, so that both sources feed identical batches.
   records.sort((a, b) => compareIds(a.id, b.id));
-  return new ImagesSource(descriptor, records);
+  return new ImagesSource(descriptor, records, problems);
 }
 
 /** Check that `--source` names `images` or a registered format. */
