@@ -258,3 +258,33 @@ def test_lmdb_small_records_stored_inline_in_leaf_pages(datasets, tmp_path):
     assert len(ds) == len(want)
     for i in range(len(ds)):
         assert ds[i][0].tobytes() == want[i].tobytes()
+
+
+KAGGLE_SAMPLE = PYTHON_DIR.parent.parent / "shared" / "data" / "kaggle-sample"
+
+
+def test_real_kaggle_photographs_in_lmdb_at_299(tmp_path):
+    """The 10 real Kaggle originals, preprocessed by retina to 299x299x3 LMDB (records spanning
+    66 overflow pages each): every record equal to retina's reader, grades as in the CSV."""
+    if not (KAGGLE_SAMPLE / "train").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{KAGGLE_SAMPLE} is missing on CI")
+        pytest.skip(f"the real Kaggle sample is not at {KAGGLE_SAMPLE}")
+    out = tmp_path / "kaggle-lmdb"
+    run_cli("preprocess", "--images", str(KAGGLE_SAMPLE / "train"), "--labels", str(KAGGLE_SAMPLE / "trainLabels.csv"), "--limit", "10",
+            "--out", str(out), "--format", "lmdb", "--size", "299", "--log-level", "warn")
+    r = subprocess.run(["node", str(Path(__file__).with_name("dump_records.mjs")), "--normalize", str(out), str(tmp_path / "dump")],
+                       cwd=PYTHON_DIR.parent, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    want = np.fromfile(tmp_path / "dump.bin", dtype=np.uint8).reshape(10, -1)
+    meta = json.loads((tmp_path / "dump.json").read_text())["records"]
+    grades = dict(line.split(",") for line in (KAGGLE_SAMPLE / "trainLabels.csv").read_text().splitlines()[1:11])
+    ds = open_dataset(out)
+    assert len(ds) == 10 and ds.shape == (299, 299, 3)
+    for i in range(10):
+        tensor, grade, rid = ds[i]
+        assert tensor.tobytes() == want[i].tobytes() and rid == meta[i]["id"] and grade == int(grades[rid])
+    torch = pytest.importorskip("torch")
+    x, _ = retina_data.RetinaDataset(out)[0]
+    normalized = np.fromfile(tmp_path / "dump.float32", dtype=np.float32).reshape(299, 299, 3).transpose(2, 0, 1)
+    assert torch.equal(x, torch.from_numpy(np.ascontiguousarray(normalized)))
