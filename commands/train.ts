@@ -20,7 +20,7 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
     images: Flags.directory({ summary: 'Images folder for --source images [default: ./train].' }),
     labels: Flags.file({ summary: 'Labels CSV for --source images [default: ./trainLabels.csv].' }),
     model: Flags.option({ options: MODEL_NAMES, default: 'inception-v3' as const, summary: 'Network.' })(),
-    weights: Flags.file({ summary: 'A tfjs layers model.json to use as the backbone (e.g. converted Keras ImageNet InceptionV3).' }),
+    weights: Flags.file({ summary: 'Backbone weights: Keras\' InceptionV3 .h5 (the ImageNet file: see `retina weights`) or a tfjs layers model.json [default: random, which learns little frozen].' }),
     'fine-tune': Flags.boolean({ default: false, summary: 'Train every layer (default: frozen backbone, new 5-grade head).' }),
     epochs: Flags.integer({ min: 1, default: 15, summary: 'Epochs.' }),
     'batch-size': Flags.integer({ min: 1, default: 32, summary: 'Images per step.' }),

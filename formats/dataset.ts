@@ -1,5 +1,5 @@
 import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/core/errors.js';
 import { CombinedReader } from './dataset-reader.js';
@@ -45,6 +45,7 @@ export async function scanShards(datasetDir: string): Promise<{ shards: ShardMan
     names = await readdir(join(datasetDir, SHARDS_DIR));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { shards: [], problems: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notAFolder(datasetDir, err);
     throw err;
   }
   const shards: ShardManifest[] = [];
@@ -135,6 +136,15 @@ export function damagedShardsError(datasetDir: string, problems: readonly ShardP
   });
 }
 
+/** A dataset path that names a file (e.g. its manifest.json) instead of the dataset folder. */
+function notAFolder(datasetDir: string, cause: unknown): RetinaError {
+  const base = basename(datasetDir);
+  const hint = base === DATASET_MANIFEST || base === 'shard.json'
+    ? `Pass the folder that holds shards/ and ${DATASET_MANIFEST}: ${base === DATASET_MANIFEST ? dirname(datasetDir) : dirname(dirname(dirname(datasetDir)))}`
+    : `Pass the dataset folder (it holds shards/ and ${DATASET_MANIFEST}), e.g. ./retina-data/lmdb as written by \`retina preprocess\`.`;
+  return new RetinaError('BAD_ARGUMENT', `${datasetDir} is a file, not a dataset folder`, { location: { file: datasetDir }, hint, cause });
+}
+
 /** The dataset manifest: `manifest.json` when present, else the shard manifests combined. */
 export async function loadDatasetManifest(datasetDir: string): Promise<DatasetManifest> {
   const path = join(datasetDir, DATASET_MANIFEST);
@@ -142,6 +152,7 @@ export async function loadDatasetManifest(datasetDir: string): Promise<DatasetMa
   try {
     raw = await readJson(path);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notAFolder(datasetDir, err);
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     try {
       await stat(datasetDir);

@@ -22,6 +22,8 @@ export interface VerifyResult {
   dataset: string;
   format: string;
   shards: number;
+  /** Shards the dataset should have (shard numbers are INDEX/shardCount, as --shard). */
+  shardCount: number;
   /** Records checked (in shards that could be opened). */
   records: number;
   errors: VerifyError[];
@@ -105,7 +107,7 @@ export async function verifyDataset(datasetDir: string, opts: { onShard?: (shard
     opts.onShard?.(m.index, manifest.shardCount, n, errors.length - before);
   }
   errors.sort((a, b) => a.shard - b.shard || (a.record ?? -1) - (b.record ?? -1));
-  return { ok: errors.length === 0, dataset: datasetDir, format: manifest.format, shards: manifest.shards.length, records, errors };
+  return { ok: errors.length === 0, dataset: datasetDir, format: manifest.format, shards: manifest.shards.length, shardCount: manifest.shardCount, records, errors };
 }
 
 /** Result of `inspectDataset` (`retina inspect --json`). */
