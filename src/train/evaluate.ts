@@ -100,3 +100,17 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     await source.close();
   }
 }
+
+/** The human-readable report `retina evaluate` prints on stdout: scores and the confusion matrix. */
+export function formatEvaluation(r: EvaluateResult): string[] {
+  const width = Math.max(4, ...r.confusion.flat().map((n) => String(n).length + 1));
+  const cell = (v: string | number) => String(v).padStart(width);
+  const grades = r.confusion.map((_, g) => g);
+  return [
+    `${r.images} ${r.split === 'all' ? '' : `${r.split} `}images of ${r.data}, model ${r.model}`,
+    `loss ${r.loss.toFixed(4)}  accuracy ${r.accuracy.toFixed(3)}  kappa ${r.kappa.toFixed(3)} (quadratic weighted)`,
+    'confusion matrix (rows: actual grade, columns: predicted grade)',
+    `${'grade'.padEnd(6)}${grades.map(cell).join('')}`,
+    ...r.confusion.map((row, g) => `${String(g).padEnd(6)}${row.map(cell).join('')}`),
+  ];
+}

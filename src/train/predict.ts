@@ -1,5 +1,7 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RetinaError } from '../core/errors.js';
+import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage } from '../transform.js';
 import { selectBackend } from '../backends/backend-registry.js';
 import { loadGrader } from './grader.js';
@@ -39,6 +41,12 @@ export interface PredictResult {
  */
 export async function predict(opts: PredictOptions): Promise<PredictResult> {
   if (opts.images.length === 0) throw new RetinaError('BAD_ARGUMENT', 'Expected at least one IMAGE to grade');
+  // Every image before the model loads: a typo'd path fails at once, as NOT_FOUND.
+  for (const image of opts.images) {
+    const st = await stat(image).catch(() => undefined);
+    if (!st) throw new RetinaError('NOT_FOUND', `No image file at ${image}`, { location: { file: resolve(image) }, hint: 'Check the path of each IMAGE argument.' });
+    if (!st.isFile()) throw new RetinaError('BAD_ARGUMENT', `${image} is not a file; predict grades image files (JPEG, PNG, TIFF)`, { location: { file: resolve(image) }, hint: 'Pass the image files, e.g. train/*.jpeg.' });
+  }
   const backend = await selectBackend(opts.backend ?? 'auto');
   const grader = await loadGrader(opts.model);
   const forward = await openGraderForward({ grader, selected: backend, log: opts.logger ?? silentLogger }).catch((err: unknown) => { grader.model.dispose(); throw err; });
@@ -50,7 +58,13 @@ export async function predict(opts: PredictOptions): Promise<PredictResult> {
       const files = opts.images.slice(s, s + chunk).map((f) => resolve(f));
       const x = new Float32Array(files.length * elements);
       for (const [i, file] of files.entries()) {
-        const bytes = await transformImage(file, { ...grader.transform, dtype: 'uint8' });
+        const bytes = await transformImage(await readWholeFile(file), { ...grader.transform, dtype: 'uint8' }).catch((err: unknown) => {
+          // The transform's hint names preprocess' --skip-invalid, which predict does not have.
+          if (err instanceof RetinaError && err.code === 'CORRUPT') {
+            throw new RetinaError('CORRUPT', err.message, { location: err.location, hint: 'Replace the file, or leave it out of the IMAGE arguments.', cause: err.cause });
+          }
+          throw err;
+        });
         toNetworkInput(bytes, 'uint8', x, i * elements);
       }
       const probs = await forward.run(x, [files.length, ...grader.inputShape]);

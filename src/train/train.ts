@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { silentLogger } from '../core/log.js';
@@ -40,6 +41,26 @@ function checkAborted(signal: AbortSignal | undefined, out: string, epoch: numbe
   throw new RetinaError('ABORTED', `Training stopped (${String(signal.reason ?? 'aborted')}) during epoch ${epoch}`, {
     location: { file: out }, hint: `${out}/metrics.jsonl holds the finished epochs; no model was saved. Run again to train.`,
   });
+}
+
+/**
+ * What a frozen backbone with random weights means for the run (it learns next to nothing: the
+ * README's 200 synthetic images ended at kappa 0.000, the majority grade every time).
+ */
+export function randomWeightsWarning(model: ModelName): string {
+  const where = model === 'inception-v3' ? 'Keras\' ImageNet InceptionV3 .h5: `retina weights` says where it lives' : 'a trained tfjs layers model.json';
+  return `frozen backbone with random weights: features carry no image knowledge; pass --weights (${where}) or --fine-tune. Expect kappa near 0.`;
+}
+
+/**
+ * "N parameters", and for a folded backbone the count before folding too: the README and Keras
+ * give InceptionV3 with the head as 21,813,029, the folded model has 21,778,597 (each unit's three
+ * BN vectors become one bias), and a user comparing the two should not have to guess why.
+ */
+export function describeParams(params: number, backbone: { folded: boolean; unfoldedParams?: number }, headParams: number): string {
+  const n = (v: number) => v.toLocaleString('en');
+  if (!backbone.folded || backbone.unfoldedParams === undefined) return `${n(params)} parameters`;
+  return `${n(params)} parameters (batch norm folded into the convolutions; ${n(backbone.unfoldedParams + headParams)} unfolded, as Keras counts them)`;
 }
 
 function checkPositiveInt(flag: string, v: number): void {
@@ -86,6 +107,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     const backbone = await buildBackbone(spec);
     disposers.push(() => backbone.model.dispose());
+    if (!fineTune && backbone.weights === 'random' && (opts.warnRandomWeights ?? true)) log.warn(randomWeightsWarning(model));
     if (backbone.inputShape.join('x') !== source.spec.shape.join('x')) {
       throw new RetinaError('BAD_INPUT', `The model takes ${backbone.inputShape.join('x')} images but the data holds ${source.spec.shape.join('x')}`, {
         hint: 'Preprocess at the model\'s size (retina preprocess --size), or pick a model that fits.',
@@ -101,7 +123,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await prepareRunDir(out, opts.force ?? false);
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);
-    log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${full.countParams().toLocaleString('en')} parameters`);
+    log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
     const bar = progressBar(opts.progress ?? false);
 
     // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
@@ -269,7 +291,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       epochs: reports,
       final: { valAccuracy: last.valAccuracy, valKappa: last.valKappa, valLoss: last.valLoss, confusion: last.confusion },
       imagesPerSecond: (trainIdx.length * epochs) / (featureSeconds + epochSeconds),
-      out, model, source: opts.source, backend: selected.name, fineTune,
+      out, model, source: opts.source, backend: selected.name, fineTune, backboneWeights: backbone.weights,
       params: full.countParams(), trainImages: trainIdx.length, valImages: valIdx.length,
       featureCache: cacheReport,
       timing: { setupSeconds, featureSeconds, epochSeconds, totalSeconds: (performance.now() - t0) / 1000 },
@@ -292,5 +314,5 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
       location: { file: out }, hint: 'Pass another --out, or --force to overwrite it.',
     });
   }
-  await mkdir(out, { recursive: true });
+  await ensureDir(out, 'the run folder');
 }
