@@ -63,7 +63,7 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
         cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'], threads: flags.threads,
         imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
         valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
-        logger: this.logger, progress: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), signal: controller.signal,
+        logger: this.logger, progress: !this.jsonEnabled() && (this.logger.level === 'info' || this.logger.level === 'debug'), signal: controller.signal,
       });
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
