@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { stat } from 'node:fs/promises';
 import type { DType } from '../formats/types.js';
 import { RetinaError, badArgument, messageOf } from './core/errors.js';
 import { findRetina } from './retina-box.js';
@@ -233,6 +234,10 @@ export async function decodeForTransform(input: string | Uint8Array, opts: Trans
   try {
     return await decodeWorking(input, opts.size);
   } catch (err) {
+    // sharp reports a missing file as a decoding failure; it is not a damaged image.
+    if (file !== undefined && !(await stat(file).then((st) => st.isFile(), () => false))) {
+      throw new RetinaError('NOT_FOUND', `No image file at ${file}`, { location: { file }, hint: 'Check the path.', cause: err });
+    }
     if (err instanceof RetinaError) {
       throw new RetinaError(err.code, `${file ?? 'image bytes'}: ${err.message}`, { ...(file ? { location: { file } } : {}), ...(err.hint ? { hint: err.hint } : {}), cause: err });
     }
