@@ -17,7 +17,7 @@ import { FLOAT_RANGE } from '../finish.js';
 import type { TransformOptions } from '../transform.js';
 import { createFinisher } from './finish-pool.js';
 import { indexImages } from './image-index.js';
-import { transformInOrder } from './pipeline.js';
+import { defaultDecodeBudgetMP, transformInOrder } from './pipeline.js';
 import { createProgress } from './preprocess-progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
@@ -48,6 +48,8 @@ export interface PreprocessOptions {
   progress?: boolean;
   /** Seconds between progress lines when stderr is not a TTY. */
   progressIntervalS?: number;
+  /** Megapixels being decoded at once, over all decode slots (default: decodeBudgetDefault). */
+  decodeBudgetMP?: number;
   /** Write an empty dataset when no row is usable (default: BAD_INPUT). */
   allowEmpty?: boolean;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
@@ -98,7 +100,9 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
   await loadFormat(opts.format);
   await checkWritableDir(out, 'the dataset folder');
-  const { cpus, source } = usableCpus(opts.threads);
+  const { cpus, source, warning: cpuWarning } = usableCpus(opts.threads);
+  if (cpuWarning) log.warn(cpuWarning);
+  if (opts.decodeBudgetMP !== undefined && !(Number.isFinite(opts.decodeBudgetMP) && opts.decodeBudgetMP > 0)) throw badArgument('--decode-budget', 'a positive number of megapixels', opts.decodeBudgetMP);
 
   const [labels, images] = await Promise.all([
     readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
@@ -166,7 +170,8 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
     for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
 
     const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
-    log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
+    const budgetMP = opts.decodeBudgetMP ?? defaultDecodeBudgetMP(plan.decodeSlots);
+    log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers, at most ${budgetMP} megapixels decoding at once`);
     if (plan.note) log.warn(plan.note);
     const restoreSharp = applySharpPlan(plan);
     const finisher = createFinisher(plan.jsThreads);
@@ -177,7 +182,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       writer = await createShardWriter(out, opts.format, { index, count, spec, params });
       const w = writer;
       const tWork = performance.now();
-      await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
+      await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, pixelBudget: budgetMP * 1e6, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
         progress.tick();
         if ('error' in o) {
           const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };

@@ -99,6 +99,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     checkPositiveInt('--micro-batch', microBatch);
     log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${full.countParams().toLocaleString('en')} parameters`);
     const bar = progressBar(opts.progress ?? false);
+    const cpuWarning = usableCpus(opts.threads).warning;
+    if (cpuWarning) log.warn(cpuWarning);
 
     // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
     let features: Float32Array | undefined;
