@@ -50,6 +50,8 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.warn(`${signal}: stopping after the images in flight; the partial shard is removed`);
       controller.abort(signal);
+      // The first signal stops the run cleanly; should cleanup itself hang, do not outlive it by much.
+      setTimeout(() => { process.stderr.write(`${signal}: cleanup did not finish in 30 s; exiting\n`); process.exit(130); }, 30_000).unref();
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
