@@ -30,6 +30,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     limit: Flags.integer({ min: 1, summary: 'Only the first N data rows of the labels file.' }),
     'skip-invalid': Flags.boolean({ default: false, summary: 'Go on without invalid rows and undecodable images; list them in rejects.csv.' }),
     force: Flags.boolean({ default: false, summary: 'Redo the shard even when a complete one exists.' }),
+    'allow-empty': Flags.boolean({ default: false, summary: 'Write an empty dataset when the labels file has no usable row (default: an error).' }),
     'id-column': Flags.string({ summary: 'Column of image ids. [default: image, id_code, id, image_id or filename]' }),
     'label-column': Flags.string({ summary: 'Column of grades 0-4. [default: level, diagnosis, label or grade]' }),
     'progress-interval': Flags.integer({ default: 10, min: 1, summary: 'Seconds between progress lines when stderr is not a terminal.' }),
@@ -56,7 +57,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
         images: flags.images, labels: flags.labels, out: flags.out ?? `./retina-data/${flags.format}`, format: flags.format,
         transform: { size: flags.size, dtype: flags.dtype, crop: flags.crop, normalize: flags.normalize },
         valFraction: flags['val-fraction'], seed: flags.seed, shard, threads: flags.threads, limit: flags.limit,
-        skipInvalid: flags['skip-invalid'], force: flags.force, idColumn: flags['id-column'], labelColumn: flags['label-column'],
+        skipInvalid: flags['skip-invalid'], force: flags.force, allowEmpty: flags['allow-empty'], idColumn: flags['id-column'], labelColumn: flags['label-column'],
         logger: this.logger, progress: this.logger.level === 'info' || this.logger.level === 'debug',
         progressIntervalS: flags['progress-interval'], signal: controller.signal,
       });

@@ -1,15 +1,17 @@
 import { Flags } from '@oclif/core';
-import { RetinaCommand } from './_base/retina-command.js';
+import { RetinaCommand, type RetinaFlags } from './_base/retina-command.js';
 import { backendFlag, decimal } from './_base/train-flags.js';
 import type { TrainResult } from '../src/train/train.js';
+import type { TorchTrainResult } from '../src/train/torch-engine.js';
 import { MODEL_NAMES } from '../src/train/models/names.js';
 
-export default class Train extends RetinaCommand<TrainResult> {
+export default class Train extends RetinaCommand<TrainResult | TorchTrainResult> {
   static override summary = 'Train a DR grader (tfjs InceptionV3 transfer learning or a small CNN) from a dataset or from JPEGs.';
   static override examples = [
     '<%= config.bin %> train --source lmdb',
     '<%= config.bin %> train --source images --images ./train --labels ./trainLabels.csv --epochs 15',
     '<%= config.bin %> train --source raw --data ./retina-data/raw --model small-cnn --fine-tune --lr 3e-3',
+    '<%= config.bin %> train --engine torch --source lmdb --data ./retina-data/lmdb --weights ./inception_v3_google.pth',
   ];
 
   static override flags = {
@@ -18,7 +20,7 @@ export default class Train extends RetinaCommand<TrainResult> {
     images: Flags.directory({ summary: 'Images folder for --source images [default: ./train].' }),
     labels: Flags.file({ summary: 'Labels CSV for --source images [default: ./trainLabels.csv].' }),
     model: Flags.option({ options: MODEL_NAMES, default: 'inception-v3' as const, summary: 'Network.' })(),
-    weights: Flags.file({ summary: 'A tfjs layers model.json to use as the backbone (e.g. converted Keras ImageNet InceptionV3).' }),
+    weights: Flags.file({ summary: 'Backbone weights: Keras\' InceptionV3 .h5 (the ImageNet file: see `retina weights`) or a tfjs layers model.json [default: random, which learns little frozen].' }),
     'fine-tune': Flags.boolean({ default: false, summary: 'Train every layer (default: frozen backbone, new 5-grade head).' }),
     epochs: Flags.integer({ min: 1, default: 15, summary: 'Epochs.' }),
     'batch-size': Flags.integer({ min: 1, default: 32, summary: 'Images per step.' }),
@@ -36,10 +38,15 @@ export default class Train extends RetinaCommand<TrainResult> {
     normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
     'val-fraction': decimal({ default: 0.1, summary: 'Validation share of patients for --source images (as retina preprocess).' }),
     'split-seed': Flags.integer({ default: 0, summary: 'Split seed for --source images (as retina preprocess --seed).' }),
+    engine: Flags.option({ options: ['tfjs', 'torch'] as const, default: 'tfjs' as const, helpGroup: 'ENGINE', summary: 'tfjs: retina\'s own trainer; torch: PyTorch (python -m retina_data.train, torchvision InceptionV3; --weights takes a torchvision state_dict file).' })(),
+    python: Flags.string({ env: 'RETINA_PYTHON', helpGroup: 'ENGINE', summary: 'Python interpreter for --engine torch (with torch and torchvision) [default: /usr/bin/python3].' }),
+    device: Flags.option({ options: ['auto', 'cpu', 'cuda'] as const, helpGroup: 'ENGINE', summary: 'Device for --engine torch [default: auto: cuda when available].' })(),
+    workers: Flags.integer({ min: 0, helpGroup: 'ENGINE', summary: 'DataLoader worker processes for --engine torch [default: 0 on CPU, up to 8 on a GPU].' }),
   };
 
-  public async run(): Promise<TrainResult> {
+  public async run(): Promise<TrainResult | TorchTrainResult> {
     const { flags } = await this.parse(Train);
+    if (flags.engine === 'torch') return this.runTorch(flags);
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.warn(`${signal}: stopping at the next batch`);
@@ -57,6 +64,31 @@ export default class Train extends RetinaCommand<TrainResult> {
         imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
         valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
         logger: this.logger, progress: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), signal: controller.signal,
+      });
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
+  }
+
+  private async runTorch(flags: RetinaFlags<typeof Train>): Promise<TorchTrainResult> {
+    const f = flags;
+    const { refuseTfjsOnly } = await import('../src/train/torch-argv.js');
+    refuseTfjsOnly({
+      backend: f.backend === 'auto' ? undefined : f.backend, 'cache-features': f['cache-features'], 'cache-dir': f['cache-dir'],
+      crop: f.crop === 'auto' ? undefined : f.crop, normalize: f.normalize === 'none' ? undefined : f.normalize,
+      'split-seed': f['split-seed'] === 0 ? undefined : f['split-seed'],
+    });
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    try {
+      const { trainWithTorch } = await import('../src/train/torch-engine.js');
+      return await trainWithTorch({
+        source: flags.source, data: flags.data, images: flags.images, labels: flags.labels, model: flags.model, weights: flags.weights,
+        fineTune: flags['fine-tune'], epochs: flags.epochs, batchSize: flags['batch-size'], microBatch: flags['micro-batch'], lr: flags.lr,
+        seed: flags.seed, out: flags.out, force: flags.force, threads: flags.threads, workers: flags.workers, device: flags.device,
+        imageSize: flags['image-size'], valFraction: flags['val-fraction'], python: flags.python, logLevel: this.logger.level,
+        logger: this.logger, signal: controller.signal,
       });
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);

@@ -12,6 +12,6 @@ export const decimal = Flags.custom<number>({
 /** Flags shared by train and evaluate: which tfjs backend runs the network. */
 export const backendFlag = Flags.string({
   default: 'auto',
-  summary: 'tfjs backend: auto, tensorflow (tfjs-node[-gpu] if installed), webgpu (a GPU via Vulkan), wasm or cpu.',
-  description: 'auto picks tensorflow when @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is installed, else webgpu when a GPU adapter is found, else wasm (SIMD), else cpu.',
+  summary: 'Backend: auto, tensorflow (tfjs-node[-gpu] if installed), webgpu (a GPU via Vulkan), onnxruntime (frozen forward passes in ONNX Runtime), wasm or cpu.',
+  description: 'auto picks tensorflow when @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is installed, else webgpu when a GPU adapter is found, else onnxruntime when onnxruntime-node loads (frozen forward passes in ONNX Runtime, the head on wasm), else wasm (SIMD), else cpu. --log-level debug says why each one was skipped.',
 });

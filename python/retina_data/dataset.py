@@ -225,6 +225,13 @@ class DatasetReader:
         shard = int(self._shard_of[k])
         return self._plans[shard].read(int(self._local_of[k]), self._shard_files(shard), self.verify)
 
+    def read_into(self, i: int, out: np.ndarray) -> None:
+        """Record ``i``'s tensor bytes into ``out`` (uint8, flat, ``spec.record_bytes`` long): one
+        copy from the file map (msgpack: after decoding), checksum checked unless verify=False."""
+        k = self._check(i)
+        shard = int(self._shard_of[k])
+        self._plans[shard].read_into(int(self._local_of[k]), self._shard_files(shard), self.verify, out)
+
     def read_batch(self, indices: Any) -> np.ndarray:
         """Records ``indices`` as one fresh array (N, *shape) of the stored dtype: each record copied
         once, straight from the file map into the batch, checksums checked unless verify=False."""

@@ -1,16 +1,18 @@
-"""retina's byte -> float path, in numpy (src/train/normalize.ts ``toNetworkInput``).
+"""retina's byte -> float path, in numpy (src/train/network-input.ts ``toNetworkInput``).
 
 The network input range is [-1, 1] (what InceptionV3 expects): uint8 pixels ``v -> v / 127.5 - 1``;
 float16/float32 tensors, which retina stores as ``pixel / 255``, ``-> 2 v - 1``. retina computes
-``v / 127.5 - 1`` in float64 and stores it as float32; here uint8 goes ``(2 v - 255) / 255`` in
-float32, which is exact up to the one correctly rounded division, and gives the same float32 bits
-for all 256 values (checked against ``U8_TABLE`` at import, and against retina itself in the tests).
-Measured per 299x299x3 record in batches of 32 (contended 2-core machine, best of 10): 0.35 ms
-(uint8 transposed to CxHxW first, then one casting multiply and two in-place passes), against
-0.51 ms casting the strided CxHxW view directly, 1.2 ms in torch, and 3.0 ms for a table lookup
-(``np.take``) into CxHxW order.
+``v / 127.5 - 1`` in float64 and stores it as float32; here uint8 goes ``(v - 127.5) / 127.5`` in
+float32, exact up to the one correctly rounded division, so the same float32 bits for all 256
+values (checked against ``U8_TABLE`` at import, and against retina itself in the tests).
+Measured per 299x299x3 record in batches of 32 (contended 2-core machine, CPU time, best of 15):
+0.26 ms (uint8 transposed to CxHxW first, then a casting subtract and an in-place divide), 0.31 ms
+as (2 v - 255) / 255 (three passes), 0.51 ms casting the strided CxHxW view directly, 1.2 ms in
+torch, about 3 ms for a table lookup (``np.take``) into CxHxW order.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -19,15 +21,34 @@ from .errors import RetinaError
 U8_TABLE: np.ndarray = (np.arange(256, dtype=np.float64) / 127.5 - 1.0).astype(np.float32)
 
 
-def _u8_to_float(src: np.ndarray) -> np.ndarray:
-    out = np.empty(src.shape, dtype=np.float32)
-    np.multiply(src, np.float32(2.0), out=out)  # cast and multiply in one pass
-    out -= np.float32(255.0)
-    out /= np.float32(255.0)
+def u8_to_float_(buf: Any) -> Any:
+    """In place: float32 values that hold uint8 pixels -> [-1, 1], as ``(v - 127.5) / 127.5``.
+
+    ``buf`` is a float32 numpy array or torch tensor (any device; torch is not imported here). The
+    subtraction is exact in float32 and the division the one rounding, so this is ``v / 127.5 - 1``
+    correctly rounded: what retina's float64-then-float32 map gives, for all 256 values. (A
+    multiply by 1/127.5 would be off by one ulp for 207 of them.) The one place this map lives."""
+    if isinstance(buf, np.ndarray):
+        buf -= np.float32(127.5)
+        buf /= np.float32(127.5)
+        return buf
+    return buf.sub_(127.5).div_(127.5)
+
+
+def u8_into_float(src: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """uint8 ``src`` -> float32 ``out`` (same shape) in [-1, 1]: u8_to_float_'s map, with the
+    cast fused into the subtraction (two passes)."""
+    np.subtract(src, np.float32(127.5), out=out)
+    out /= np.float32(127.5)
     return out
 
 
+def _u8_to_float(src: np.ndarray) -> np.ndarray:
+    return u8_into_float(src, np.empty(src.shape, dtype=np.float32))
+
+
 assert np.array_equal(_u8_to_float(np.arange(256, dtype=np.uint8)), U8_TABLE), "float32 arithmetic differs from retina's map"
+assert np.array_equal(u8_to_float_(np.arange(256, dtype=np.float32)), U8_TABLE), "float32 arithmetic differs from retina's map"
 
 
 def chw(x: np.ndarray, batched: bool = False) -> np.ndarray:

@@ -18,10 +18,10 @@ def test_exit_codes_are_retinas():
     candidates = [ROOT / "src" / "core" / "errors.ts", ROOT / "src" / "errors.ts"]
     source = next(p for p in candidates if p.exists()).read_text()
     block = re.search(r"EXIT_CODES[^{]*\{([^}]*)\}", source)
-    assert block, "EXIT_CODES table not found in src/errors.ts"
+    assert block, "EXIT_CODES table not found in src/core/errors.ts"
     ts = {k: int(v) for k, v in re.findall(r"(\w+):\s*(\d+)", block.group(1))}
     assert {k: EXIT_CODES.get(k) for k in ts} == ts
-    # DISK_FULL (#16) may be ahead of this checkout's src/errors.ts; nothing else may be.
+    # DISK_FULL (#16) may be ahead of this checkout's src/core/errors.ts; nothing else may be.
     assert set(EXIT_CODES) - set(ts) <= {"DISK_FULL"}
 
 

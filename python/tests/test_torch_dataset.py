@@ -16,7 +16,7 @@ def test_float32_chw_equals_retinas_normalisation(datasets, dumped, fmt, dtype):
     x, grade = ds[0]
     assert x.dtype == torch.float32 and tuple(x.shape) == (3, 32, 32) and x.is_contiguous()
     assert grade == dumped[(fmt, dtype)].records[0]["label"]
-    # retina's own toNetworkInput (src/train/normalize.ts), run by node on the same record, HWC
+    # retina's own toNetworkInput (src/train/network-input.ts), run by node on the same record, HWC
     want = dumped[(fmt, dtype)].normalized.reshape(32, 32, 3).transpose(2, 0, 1)
     assert np.array_equal(x.numpy(), want), "not bit-identical to retina's byte->float path"
     assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0
@@ -110,3 +110,25 @@ def test_batch_loader_with_workers_and_a_sampler(datasets):
     for (a, ya), (b, yb), (c, yc) in zip(serial, workers, per_sample):
         assert torch.equal(a, b) and torch.equal(a, c) and torch.equal(ya, yb) and torch.equal(ya, yc)
     assert len(_batches(ds.loader(batch_size=3, sampler=sampler, drop_last=True))) == 2
+
+
+def test_uint8_batches_converted_later_give_the_same_floats(datasets):
+    f32 = RetinaDataset(datasets[("raw", "uint8")])
+    u8 = RetinaDataset(datasets[("raw", "uint8")], dtype="uint8")
+    (a, ya), (b, yb) = next(iter(f32.loader(4))), next(iter(u8.loader(4)))
+    assert b.dtype == torch.uint8 and torch.equal(ya, yb)
+    assert torch.equal(RetinaDataset.to_float(b), a)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+def test_channels_last_gives_the_same_values_without_a_transpose(datasets, dtype):
+    plain = RetinaDataset(datasets[("raw", "uint8")], dtype=dtype)
+    cl = RetinaDataset(datasets[("raw", "uint8")], dtype=dtype, channels_last=True)
+    x, _ = cl[3]
+    assert tuple(x.shape) == (3, 32, 32) and torch.equal(x, plain[3][0])
+    xb, yb = next(iter(cl.loader(5)))
+    assert xb.is_contiguous(memory_format=torch.channels_last) and not xb.is_contiguous()
+    pb, pyb = next(iter(plain.loader(5)))
+    assert torch.equal(xb, pb) and torch.equal(yb, pyb)
+    xs, _ = next(iter(torch.utils.data.DataLoader(cl, batch_size=5)))  # the per-sample path collates too
+    assert torch.equal(xs, pb)

@@ -12,7 +12,8 @@ export type RetinaErrorCode =
   | 'EXISTS'
   | 'UNSUPPORTED'
   | 'ABORTED'
-  | 'EXTERNAL';
+  | 'EXTERNAL'
+  | 'DISK_FULL';
 
 /** Where a problem is: any subset of these fields names it precisely. */
 export interface ErrorLocation {
@@ -33,6 +34,8 @@ const EXIT_CODES: Record<RetinaErrorCode, number> = {
   UNSUPPORTED: 8,
   ABORTED: 130,
   EXTERNAL: 9,
+  /** No space left (ENOSPC, EDQUOT): free space, then rerun. Its own code so scripts can tell it from damage. */
+  DISK_FULL: 10,
 };
 
 /** Whether `v` names a RetinaError code (for codes that crossed a thread or process as data). */
