@@ -53,6 +53,8 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.warn(`${signal}: stopping at the next batch`);
       controller.abort(signal);
+      // The first signal stops the run cleanly; should cleanup itself hang, do not outlive it by much.
+      setTimeout(() => { process.stderr.write(`${signal}: cleanup did not finish in 60 s; exiting\n`); process.exit(130); }, 60_000).unref();
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {

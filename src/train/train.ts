@@ -133,6 +133,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
     // The per-batch bar redraws one line: a terminal only (logs get one line per epoch).
     const bar = progressBar((opts.progress ?? false) && Boolean(process.stderr.isTTY));
+    const cpuWarning = usableCpus(opts.threads).warning;
+    if (cpuWarning) log.warn(cpuWarning);
 
     // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
     let features: Float32Array | undefined;
