@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { backendFlag, decimal } from './_base/train-flags.js';
+import { oclifFlags } from './_base/oclif-flags.js';
 import type { TrainResult } from '../src/train/train.js';
-import { MODEL_NAMES } from '../src/train/models/names.js';
+import { flagValues } from '../src/cli/flag-spec.js';
+import { TRAIN_FLAGS } from '../src/cli/train-flags.js';
 
 export default class Train extends RetinaCommand<TrainResult> {
   static override summary = 'Train a DR grader (tfjs InceptionV3 transfer learning or a small CNN) from a dataset or from JPEGs.';
@@ -12,54 +12,12 @@ export default class Train extends RetinaCommand<TrainResult> {
     '<%= config.bin %> train --source raw --data ./retina-data/raw --model small-cnn --fine-tune --lr 3e-3',
   ];
 
-  static override flags = {
-    source: Flags.string({ required: true, summary: 'A format (raw, msgpack, lmdb, tfjs) to read a dataset, or images to decode JPEGs every epoch.' }),
-    data: Flags.directory({ summary: 'Dataset folder for a format source [default: ./retina-data/<source>].' }),
-    images: Flags.directory({ summary: 'Images folder for --source images [default: ./train].' }),
-    labels: Flags.file({ summary: 'Labels CSV for --source images [default: ./trainLabels.csv].' }),
-    model: Flags.option({ options: MODEL_NAMES, default: 'inception-v3' as const, summary: 'Network.' })(),
-    weights: Flags.file({ summary: 'A tfjs layers model.json to use as the backbone (e.g. converted Keras ImageNet InceptionV3).' }),
-    'fine-tune': Flags.boolean({ default: false, summary: 'Train every layer (default: frozen backbone, new 5-grade head).' }),
-    epochs: Flags.integer({ min: 1, default: 15, summary: 'Epochs.' }),
-    'batch-size': Flags.integer({ min: 1, default: 32, summary: 'Images per step.' }),
-    'micro-batch': Flags.integer({ min: 1, summary: 'Images per gradient computation when fine-tuning; gradients add up to --batch-size [default: 4 for inception-v3 on wasm, else the batch size].' }),
-    lr: decimal({ default: 1e-4, summary: 'Adam learning rate.' }),
-    seed: Flags.integer({ default: 1, summary: 'Seed of the weight init and the per-epoch shuffle.' }),
-    backend: backendFlag,
-    out: Flags.directory({ summary: 'Run folder [default: ./runs/<time>-<model>-<source>].' }),
-    force: Flags.boolean({ default: false, summary: 'Overwrite a run folder that holds a finished run.' }),
-    'cache-features': Flags.boolean({ allowNo: true, summary: 'Compute the frozen backbone\'s features once and train the head on them [default: on when frozen].' }),
-    'cache-dir': Flags.directory({ env: 'RETINA_CACHE_DIR', summary: 'Feature cache root [default: ~/.cache/retina].' }),
-    threads: Flags.integer({ min: 1, summary: 'Worker threads for the frozen backbone\'s forward pass: feature extraction, or every epoch with --no-cache-features (1: in-process) [default: usable CPUs].' }),
-    'image-size': Flags.integer({ min: 16, summary: 'Square side for --source images [default: 299, or 64 for small-cnn].' }),
-    crop: Flags.option({ options: ['auto', 'none'] as const, default: 'auto' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
-    normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Transform for --source images (as retina preprocess).' })(),
-    'val-fraction': decimal({ default: 0.1, summary: 'Validation share of patients for --source images (as retina preprocess).' }),
-    'split-seed': Flags.integer({ default: 0, summary: 'Split seed for --source images (as retina preprocess --seed).' }),
-  };
+  static override flags = oclifFlags(TRAIN_FLAGS);
 
   public async run(): Promise<TrainResult> {
     const { flags } = await this.parse(Train);
-    const controller = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      this.logger.warn(`${signal}: stopping at the next batch`);
-      controller.abort(signal);
-    };
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    try {
-      const { train } = await import('../src/train/train.js');
-      return await train({
-        source: flags.source, data: flags.data, images: flags.images, labels: flags.labels,
-        model: flags.model, weights: flags.weights, fineTune: flags['fine-tune'],
-        epochs: flags.epochs, batchSize: flags['batch-size'], microBatch: flags['micro-batch'], lr: flags.lr, seed: flags.seed,
-        backend: flags.backend, out: flags.out, force: flags.force,
-        cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'], threads: flags.threads,
-        imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
-        valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
-        logger: this.logger, progress: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), signal: controller.signal,
-      });
-    } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    }
+    this.onStop('stopping at the next batch');
+    const { train } = await import('../src/train/train.js');
+    return train({ ...flagValues(TRAIN_FLAGS, flags), logger: this.logger, progress: this.progress, signal: this.signal });
   }
 }

@@ -12,7 +12,7 @@ export interface Batch {
   size: number;
 }
 
-/** Read records `indices` into one float batch in the network.s input range. */
+/** Read records `indices` into one float batch in the network's input range. */
 export async function readBatch(source: SampleSource, indices: number[]): Promise<Batch> {
   const per = byteLength(source.spec);
   const elements = source.spec.shape.reduce((a, b) => a * b, 1);
