@@ -3,7 +3,10 @@
  * originals (repeated) and on 1024 px synthetic images, with the seed's PIL + torchvision path
  * and sharp's plain resize measured in the same run for comparison.
  *
- *   npx tsc -p tsconfig.json && npx tsx bench/preprocess.ts [--repeat 20] [--synthetic 200] [--big 1000]
+ *   npx tsc -p tsconfig.json && npx tsx bench/preprocess.ts [--repeat 20] [--synthetic 200] [--big 1000] [--speed-only]
+ *
+ * `--speed-only`: the side-by-side speed sections only (retina, the seed's path, sharp's plain
+ * resize), without the GC/allocator A/B and the memory sections.
  *
  * Each measurement runs `retina preprocess` (the compiled CLI, so worker threads and startup are
  * real) under /usr/bin/time for the peak RSS; images/s is the CLI's own figure (transform and
@@ -143,6 +146,11 @@ for (const [name, input, n, sources] of [['Kaggle originals (10 real, 2592x1944-
   say(`- sharp plain resize(299, contain), 1 thread, no crop: ${plain.ms.toFixed(1)} ms/image wall, ${plain.cpuMs.toFixed(1)} ms CPU = ${(1000 / plain.cpuMs).toFixed(1)} images/s per core of CPU`);
   const bg = await preprocessRun(input, all, ['--normalize', 'ben-graham', '--dtype', 'float16']);
   say(`- --normalize ben-graham --dtype float16 --threads ${all}: ${bg.imagesPerSecond} images/s, peak RSS ${bg.peakRssMiB} MiB`);
+}
+
+if (process.argv.includes('--speed-only')) {
+  await writeFile(join(WORK, 'result.md'), lines.join('\n') + '\n');
+  process.exit(0);
 }
 
 say(`\n## garbage collection and allocator: Node started without and with NODE_FLAGS (${NODE_FLAGS.join(' ')}) and MALLOC_ENV, ${BIG} synthetic 1024x683, --threads 1 pinned to one CPU`);

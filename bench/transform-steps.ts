@@ -1,14 +1,14 @@
 /**
  * CPU milliseconds per image of each step of the transform, one libvips thread, in-process
  * (`process.cpuUsage`, all threads): sharp's plain resize for reference, the working decode,
- * retina detection, crop+resize, and the whole `transformToSquare`.
+ * retina detection, crop+resize, and the whole `transformImage` (plain and Ben Graham).
  *
  *   npx tsx bench/transform-steps.ts [DIR...]   (default: the real Kaggle sample)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeWorking, renderSquare, squareRegion, transformToSquare } from '../src/transform.js';
+import { decodeWorking, renderSquare, squareRegion, transformImage } from '../src/transform.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const dirs = process.argv.slice(2).length ? process.argv.slice(2) : [join(ROOT, '..', 'shared', 'data', 'kaggle-sample', 'train')];
@@ -29,5 +29,6 @@ for (const dir of dirs) {
   const works = await Promise.all(bufs.map((b) => decodeWorking(b, 299)));
   await time('retina detection', async (_, i) => squareRegion(works[i]!, 'auto'));
   await time('crop+resize', async (_, i) => renderSquare(works[i]!, squareRegion(works[i]!, 'auto'), 299));
-  await time('transformToSquare (all)', (b) => transformToSquare(b, { size: 299, crop: 'auto', normalize: 'none', dtype: 'uint8' }));
+  await time('transformImage (all)', (b) => transformImage(b, { size: 299, crop: 'auto', normalize: 'none', dtype: 'uint8' }));
+  await time('transformImage ben-graham (all)', (b) => transformImage(b, { size: 299, crop: 'auto', normalize: 'ben-graham', dtype: 'uint8' }));
 }

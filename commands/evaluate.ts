@@ -25,11 +25,14 @@ export default class Evaluate extends RetinaCommand<EvaluateResult> {
 
   public async run(): Promise<EvaluateResult> {
     const { flags } = await this.parse(Evaluate);
-    const { evaluate } = await import('../src/train/evaluate.js');
-    return evaluate({
+    const { evaluate, formatEvaluation } = await import('../src/train/evaluate.js');
+    const result = await evaluate({
       model: flags.model, data: flags.data, images: flags.images, labels: flags.labels, split: flags.split,
       batchSize: flags['batch-size'], valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
       backend: flags.backend, logger: this.logger,
     });
+    // The result on stdout (the log line on stderr is progress, gone with --log-level warn).
+    if (!this.jsonEnabled()) for (const line of formatEvaluation(result)) this.log(line);
+    return result;
   }
 }

@@ -22,7 +22,7 @@ export default class Predict extends RetinaCommand<PredictResult> {
   public async run(): Promise<PredictResult> {
     const { flags, argv } = await this.parse(Predict);
     const { predict } = await import('../src/train/predict.js');
-    const result = await predict({ model: flags.model, images: argv as string[], backend: flags.backend });
+    const result = await predict({ model: flags.model, images: argv as string[], backend: flags.backend, logger: this.logger });
     if (!this.jsonEnabled()) {
       for (const p of result.predictions) this.log(`${p.image}\tgrade ${p.grade}\t${p.probabilities.map((v) => v.toFixed(3)).join(' ')}`);
     }

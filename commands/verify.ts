@@ -13,13 +13,13 @@ export default class Verify extends RetinaCommand<VerifyResult> {
   public async run(): Promise<VerifyResult> {
     const { args } = await this.parse(Verify);
     const result = await (await import('../formats/verify.js')).verifyDataset(args.dataset, {
-      onShard: (shard, count, records, problems) => this.logger.info(`shard ${shard + 1}/${count}: ${records} records, ${problems ? `${problems} problem(s)` : 'ok'}`),
+      onShard: (shard, count, records, problems) => this.logger.info(`shard ${shard}/${count}: ${records} records, ${problems ? `${problems} problem(s)` : 'ok'}`),
     });
     if (result.ok) {
       this.log(`ok: ${result.records} records in ${result.shards} ${result.format} shards of ${result.dataset}`);
     } else {
       for (const e of result.errors) {
-        this.logger.error(`shard ${e.shard}${e.record === null ? '' : `, record ${e.record}${e.id ? ` (${e.id})` : ''}`}${e.file ? `, ${e.file}` : ''}: ${e.reason}`);
+        this.logger.error(`${e.shard < 0 ? 'dataset' : `shard ${e.shard}/${result.shardCount}`}${e.record === null ? '' : `, record ${e.record}${e.id ? ` (${e.id})` : ''}`}${e.file ? `, ${e.file}` : ''}: ${e.reason}`);
       }
       this.log(`FAILED: ${result.errors.length} problem(s) in ${result.dataset} (${result.records} records read)`);
       const onlyMissing = result.errors.every((e) => e.record === null && / is missing$/.test(e.reason));

@@ -1,11 +1,13 @@
 import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/core/errors.js';
 import { CombinedReader } from './dataset-reader.js';
 import { DATASET_MANIFEST, readJson, readShardManifest, SHARD_NAME, SHARDS_DIR, shardPath } from './layout.js';
 import { canonicalJson, parseDatasetManifest, sumCounts } from './manifest.js';
 import { loadFormat } from './format-registry.js';
-import { writeFileAtomic } from '../src/core/atomic-write.js';
+import { openRecordTable } from './shard-files.js';
+import { removeDeadSiblings, writeFileAtomic } from '../src/core/atomic-write.js';
 import type { DatasetManifest, DatasetReader, ShardManifest, ShardReader, ShardWriter, Split, TensorSpec } from './types.js';
 
 /**
@@ -43,6 +45,7 @@ export async function scanShards(datasetDir: string): Promise<{ shards: ShardMan
     names = await readdir(join(datasetDir, SHARDS_DIR));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { shards: [], problems: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notAFolder(datasetDir, err);
     throw err;
   }
   const shards: ShardManifest[] = [];
@@ -123,6 +126,25 @@ function incompleteError(datasetDir: string, missing: readonly number[], count: 
   });
 }
 
+/** CORRUPT naming the shard.json files that kept every shard folder from being used. */
+export function damagedShardsError(datasetDir: string, problems: readonly ShardProblem[]): RetinaError {
+  const first = problems[0]!;
+  const m = SHARD_NAME.exec(first.name);
+  return new RetinaError('CORRUPT', `Dataset ${datasetDir} has no usable shard: ${problems.map((p) => `${p.name}: ${p.reason}`).join('; ')}`, {
+    location: { file: join(datasetDir, SHARDS_DIR, first.name, 'shard.json'), ...(m ? { shard: Number(m[1]) } : {}) },
+    hint: 'Rewrite the damaged shard (rerun its preprocess task with --force).',
+  });
+}
+
+/** A dataset path that names a file (e.g. its manifest.json) instead of the dataset folder. */
+function notAFolder(datasetDir: string, cause: unknown): RetinaError {
+  const base = basename(datasetDir);
+  const hint = base === DATASET_MANIFEST || base === 'shard.json'
+    ? `Pass the folder that holds shards/ and ${DATASET_MANIFEST}: ${base === DATASET_MANIFEST ? dirname(datasetDir) : dirname(dirname(dirname(datasetDir)))}`
+    : `Pass the dataset folder (it holds shards/ and ${DATASET_MANIFEST}), e.g. ./retina-data/lmdb as written by \`retina preprocess\`.`;
+  return new RetinaError('BAD_ARGUMENT', `${datasetDir} is a file, not a dataset folder`, { location: { file: datasetDir }, hint, cause });
+}
+
 /** The dataset manifest: `manifest.json` when present, else the shard manifests combined. */
 export async function loadDatasetManifest(datasetDir: string): Promise<DatasetManifest> {
   const path = join(datasetDir, DATASET_MANIFEST);
@@ -130,6 +152,7 @@ export async function loadDatasetManifest(datasetDir: string): Promise<DatasetMa
   try {
     raw = await readJson(path);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notAFolder(datasetDir, err);
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     try {
       await stat(datasetDir);
@@ -137,6 +160,8 @@ export async function loadDatasetManifest(datasetDir: string): Promise<DatasetMa
       throw new RetinaError('NOT_FOUND', `No dataset at ${datasetDir}`, { location: { file: datasetDir }, cause: e, hint: 'Check the path; datasets are written by `retina preprocess`.' });
     }
     const { shards, problems } = await scanShards(datasetDir);
+    // Shard folders whose shard.json is damaged are not "missing": say which file is corrupt.
+    if (shards.length === 0 && problems.length > 0) throw damagedShardsError(datasetDir, problems);
     const { manifest, missing } = combineShards(datasetDir, shards);
     if (missing.length) throw incompleteError(datasetDir, missing, manifest.shardCount, problems);
     return manifest;
@@ -208,10 +233,17 @@ export interface IndexResult {
  */
 export async function indexDataset(datasetDir: string): Promise<IndexResult> {
   const { shards, problems } = await scanShards(datasetDir);
+  if (shards.length === 0 && problems.length > 0) throw damagedShardsError(datasetDir, problems);
+  // A shard.json written before checksums is only as good as its counts: check them against its
+  // (checksummed) record table before the manifest makes them official.
+  for (const m of shards) if (m.checksum === undefined) await openRecordTable(shardPath(datasetDir, m.index, m.count), m);
   const { manifest, missing } = combineShards(datasetDir, shards);
   const complete = missing.length === 0;
   const path = join(datasetDir, DATASET_MANIFEST);
-  if (complete) await writeFileAtomic(path, JSON.stringify(manifest, null, 1));
+  // manifest.json.tmp-* left by a killed index (its pid is gone) are this run's to remove, also
+  // when the dataset is incomplete and nothing is written.
+  await removeDeadSiblings(path);
+  if (complete) await writeFileAtomic(path, JSON.stringify(withJsonChecksum({ ...manifest }), null, 1));
   else await rm(path, { force: true }); // a stale manifest must not hide the missing shards
   return {
     dataset: datasetDir,

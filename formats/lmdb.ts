@@ -2,6 +2,7 @@ import { open as openFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { xxh64Of } from '../src/core/checksum.js';
+import { checkLmdbMeta, lmdbHeadBytes } from './lmdb-meta.js';
 import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';
 import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
@@ -53,7 +54,10 @@ class LmdbWriter implements ShardWriter {
     }
     // The lock file is per-process state, not data: readers recreate it.
     await rm(join(this.staging.tmpDir, LMDB_DATA_FILE + LOCK_SUFFIX), { force: true });
-    return this.staging.commit({ skip: (name) => name.endsWith(LOCK_SUFFIX) });
+    return this.staging.commit({
+      skip: (name) => name.endsWith(LOCK_SUFFIX),
+      headBytes: async (name, path, bytes) => (name === LMDB_DATA_FILE ? lmdbHeadBytes(path, bytes) : undefined),
+    });
   }
 
   async abort(): Promise<void> {
@@ -110,6 +114,8 @@ export const lmdbFormat: TensorFormat = {
 
   async openReader(dir: string, manifest: ShardManifest): Promise<ShardReader> {
     await checkFileSizes(dir, manifest);
+    // Damaged meta pages crash lmdb-js (SIGSEGV) instead of failing: check them first.
+    await checkLmdbMeta(dir, manifest, LMDB_DATA_FILE);
     const table = await openRecordTable(dir, manifest);
     const db = open<Buffer, number>({ path: join(dir, LMDB_DATA_FILE), noSubdir: true, encoding: 'binary', keyEncoding: 'uint32', compression: false, readOnly: true });
     return new LmdbReader(manifest, table, db);

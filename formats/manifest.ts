@@ -1,4 +1,5 @@
 import { isXxh64Hex } from '../src/core/checksum.js';
+import { canonicalJson, checkJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/core/errors.js';
 import { DTYPES, type DatasetManifest, type DType, type ShardFile, type ShardManifest, type Split, type TensorSpec } from './types.js';
 
@@ -62,13 +63,37 @@ function parseFiles(v: unknown, where: string, shard: number): ShardFile[] {
     }
     if (!isNonNegInt(f.bytes)) fail(where, `files[${i}].bytes`, 'a non-negative integer', f.bytes, shard);
     if (!isXxh64Hex(f.xxh64)) fail(where, `files[${i}].xxh64`, '16 hex digits', f.xxh64, shard);
-    return { name: f.name, bytes: f.bytes, xxh64: f.xxh64 };
+    if (f.head === undefined) return { name: f.name, bytes: f.bytes, xxh64: f.xxh64 };
+    const h = f.head;
+    if (!isObj(h) || !isNonNegInt(h.bytes) || h.bytes > f.bytes || !isXxh64Hex(h.xxh64)) fail(where, `files[${i}].head`, 'an object {bytes, xxh64} within the file', h, shard);
+    return { name: f.name, bytes: f.bytes, xxh64: f.xxh64, head: { bytes: h.bytes, xxh64: h.xxh64 } };
   });
 }
 
-/** Validate the parsed contents of a `shard.json`. */
+/** Keys of a `shard.json` written before checksums (accepted without one, see README "Integrity"). */
+export const LEGACY_SHARD_KEYS = ['kind', 'version', 'format', 'index', 'count', 'spec', 'records', 'splits', 'labels', 'files', 'params', 'createdAt'] as const;
+/** Keys of a `manifest.json` written before checksums. */
+export const LEGACY_DATASET_KEYS = ['kind', 'version', 'format', 'spec', 'shardCount', 'records', 'splits', 'labels', 'params', 'shards'] as const;
+
+const SHARD_HINT = 'shard.json was damaged or edited after it was written; rewrite this shard (rerun its preprocess task with --force); re-indexing cannot repair it.';
+const DATASET_HINT = 'manifest.json was damaged or edited; run `retina index` to rebuild it from the shards (each shard.json is checked by its own checksum).';
+
+/** Totals must add up: a count edited by hand (in a file without checksum) is caught here. */
+function checkTotals(where: string, records: number, splits: Record<Split, number>, labels: Record<string, number>, shard?: number): void {
+  const bySplit = splits.train + splits.val;
+  const byLabel = Object.values(labels).reduce((a, b) => a + b, 0);
+  if (bySplit !== records) fail(where, 'splits', `train + val = records (${records})`, splits, shard);
+  if (byLabel !== records) fail(where, 'labels', `counts summing to records (${records})`, labels, shard);
+}
+
+/**
+ * Validate the parsed contents of a `shard.json`: its checksum (a file written before checksums,
+ * with only the keys of that version, is accepted and marked `legacy`), every field, and that the
+ * totals add up.
+ */
 export function parseShardManifest(v: unknown, where: string): ShardManifest {
   if (!isObj(v)) fail(where, '(root)', 'an object', v);
+  const integrity = checkJsonChecksum(v, where, { legacyKeys: LEGACY_SHARD_KEYS, hint: SHARD_HINT, ...(isNonNegInt(v.index) ? { shard: v.index } : {}) });
   if (v.kind !== 'retina-shard') fail(where, 'kind', '"retina-shard"', v.kind);
   if (v.version !== 1) fail(where, 'version', '1', v.version);
   if (typeof v.format !== 'string' || v.format === '') fail(where, 'format', 'a format name', v.format);
@@ -78,7 +103,7 @@ export function parseShardManifest(v: unknown, where: string): ShardManifest {
   if (!isNonNegInt(v.records)) fail(where, 'records', 'a non-negative integer', v.records, shard);
   if (!isObj(v.params)) fail(where, 'params', 'an object', v.params, shard);
   if (typeof v.createdAt !== 'string') fail(where, 'createdAt', 'an ISO date string', v.createdAt, shard);
-  return {
+  const m: ShardManifest = {
     kind: 'retina-shard',
     version: 1,
     format: v.format,
@@ -91,12 +116,16 @@ export function parseShardManifest(v: unknown, where: string): ShardManifest {
     files: parseFiles(v.files, where, shard),
     params: v.params,
     createdAt: v.createdAt,
+    ...(integrity === 'ok' ? { checksum: v.checksum as string } : {}),
   };
+  checkTotals(where, m.records, m.splits, m.labels, shard);
+  return m;
 }
 
 /** Validate the parsed contents of a dataset `manifest.json`. */
 export function parseDatasetManifest(v: unknown, where: string): DatasetManifest {
   if (!isObj(v)) fail(where, '(root)', 'an object', v);
+  const integrity = checkJsonChecksum(v, where, { legacyKeys: LEGACY_DATASET_KEYS, hint: DATASET_HINT });
   if (v.kind !== 'retina-dataset') fail(where, 'kind', '"retina-dataset"', v.kind);
   if (v.version !== 1) fail(where, 'version', '1', v.version);
   if (typeof v.format !== 'string') fail(where, 'format', 'a format name', v.format);
@@ -105,7 +134,7 @@ export function parseDatasetManifest(v: unknown, where: string): DatasetManifest
   if (!isObj(v.params)) fail(where, 'params', 'an object', v.params);
   if (!Array.isArray(v.shards)) fail(where, 'shards', 'an array of shard manifests', v.shards);
   const shards = v.shards.map((s: unknown, i) => parseShardManifest(s, `${where} shards[${i}]`));
-  return {
+  const m: DatasetManifest = {
     kind: 'retina-dataset',
     version: 1,
     format: v.format,
@@ -116,17 +145,20 @@ export function parseDatasetManifest(v: unknown, where: string): DatasetManifest
     labels: parseCounts(v.labels, where, 'labels'),
     params: v.params,
     shards,
+    ...(integrity === 'ok' ? { checksum: v.checksum as string } : {}),
   };
+  // The totals are the sums over the shards listed, each of which is a shard of shardCount.
+  const sums = sumCounts(shards);
+  if (sums.records !== m.records) fail(where, 'records', `the sum over its shards (${sums.records})`, m.records);
+  if (canonicalJson(sums.splits) !== canonicalJson(m.splits)) fail(where, 'splits', canonicalJson(sums.splits), m.splits);
+  if (canonicalJson(sums.labels) !== canonicalJson(m.labels)) fail(where, 'labels', canonicalJson(sums.labels), m.labels);
+  const other = shards.find((s) => s.count !== m.shardCount || s.format !== m.format);
+  if (other) fail(where, 'shardCount', `the count and format of its shards (shard ${other.index}: ${other.count}, ${other.format})`, `${m.shardCount}, ${m.format}`);
+  return m;
 }
 
-/** Key-order-independent JSON, to compare specs and params across shards. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (isObj(v)) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
+/** Key-order-independent JSON, to compare specs and params across shards (defined with the checksums). */
+export { canonicalJson };
 
 /** Sum split and label counts over shards. */
 export function sumCounts(shards: readonly ShardManifest[]): { records: number; splits: Record<Split, number>; labels: Record<string, number> } {

@@ -74,7 +74,33 @@ export async function openRecordTable(
   } catch (err) {
     throw new RetinaError('CORRUPT', `Shard ${manifest.index}: ${RECORD_TABLE_FILE} is not JSON`, { location: { shard: manifest.index, file: join(dir, RECORD_TABLE_FILE) }, cause: err });
   }
-  return RecordTable.parse(parsed, join(dir, RECORD_TABLE_FILE), manifest.index, manifest.records, need);
+  const table = RecordTable.parse(parsed, join(dir, RECORD_TABLE_FILE), manifest.index, manifest.records, need);
+  checkSummary(dir, manifest, table);
+  return table;
+}
+
+/**
+ * shard.json's split and label counts must be the record table's: the table is covered by its
+ * file checksum, so this catches counts edited in a shard.json written before shard.json had a
+ * checksum of its own (and keeps `inspect` from printing numbers no reader would see).
+ */
+function checkSummary(dir: string, manifest: ShardManifest, table: RecordTable): void {
+  let val = 0;
+  const labels: Record<string, number> = {};
+  for (let i = 0; i < table.count; i++) {
+    const m = table.meta(i);
+    if (m.split === 'val') val++;
+    labels[m.label] = (labels[m.label] ?? 0) + 1;
+  }
+  const stated = Object.entries(manifest.labels).filter(([, n]) => n > 0);
+  const same = manifest.splits.val === val && manifest.splits.train === table.count - val
+    && stated.length === Object.keys(labels).length && stated.every(([k, n]) => labels[k] === n);
+  if (!same) {
+    throw new RetinaError('CORRUPT', `Shard ${manifest.index}: shard.json's counts (splits ${JSON.stringify(manifest.splits)}, labels ${JSON.stringify(manifest.labels)}) are not those of its ${RECORD_TABLE_FILE} (val ${val}, labels ${JSON.stringify(labels)})`, {
+      location: { shard: manifest.index, file: join(dir, 'shard.json') },
+      hint: 'shard.json was edited or damaged; rewrite this shard (rerun its preprocess task with --force).',
+    });
+  }
 }
 
 /** The error for a record whose bytes are wrong or cannot be read. */

@@ -1,6 +1,8 @@
-import { mkdir, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { xxh64File } from '../src/core/checksum.js';
+import { xxh64File, xxh64Hex } from '../src/core/checksum.js';
+import { ensureDir } from '../src/core/ensure-dir.js';
+import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/core/errors.js';
 import { replaceDir, syncDir, tempSibling, writeFileSynced } from '../src/core/atomic-write.js';
 import { checkMeta, RECORD_TABLE_FILE, RecordTableBuilder } from './record-table.js';
@@ -31,7 +33,7 @@ export class ShardStaging {
       throw new RetinaError('BAD_ARGUMENT', `Expected a shard INDEX/COUNT with 0 <= INDEX < COUNT but received ${opts.index}/${opts.count}`);
     }
     const tmpDir = tempSibling(opts.dir);
-    await mkdir(dirname(opts.dir), { recursive: true });
+    await ensureDir(dirname(opts.dir), 'the dataset folder');
     await mkdir(tmpDir);
     return new ShardStaging(format, opts.dir, tmpDir, opts);
   }
@@ -91,17 +93,20 @@ export class ShardStaging {
    * Finish the shard: write the record table, checksum every file, write `shard.json` last, fsync,
    * and rename the folder into place (replacing an older shard folder of the same name).
    */
-  async commit(extra: { skip?: (name: string) => boolean } = {}): Promise<ShardManifest> {
+  async commit(extra: { skip?: (name: string) => boolean; headBytes?: (name: string, path: string, bytes: number) => Promise<number | undefined> } = {}): Promise<ShardManifest> {
     this.assertOpen();
     await writeFileSynced(join(this.tmpDir, RECORD_TABLE_FILE), JSON.stringify(this.table));
     const names = (await readdir(this.tmpDir)).filter((n) => n !== SHARD_MANIFEST && !(extra.skip?.(n) ?? false)).sort();
     const files: ShardFile[] = [];
     for (const name of names) {
-      const { xxh64, bytes } = await xxh64File(join(this.tmpDir, name));
-      files.push({ name, bytes, xxh64 });
+      const path = join(this.tmpDir, name);
+      const { xxh64, bytes } = await xxh64File(path);
+      const head = await extra.headBytes?.(name, path, bytes);
+      if (head === undefined) files.push({ name, bytes, xxh64 });
+      else files.push({ name, bytes, xxh64, head: { bytes: head, xxh64: xxh64Hex(await readHead(path, head)) } });
     }
     const { splits, labels } = this.table.summary();
-    const manifest: ShardManifest = {
+    const manifest = withJsonChecksum<ShardManifest>({
       kind: 'retina-shard',
       version: 1,
       format: this.format,
@@ -114,7 +119,7 @@ export class ShardStaging {
       files,
       params: this.opts.params ?? {},
       createdAt: new Date().toISOString(),
-    };
+    });
     await writeFileSynced(join(this.tmpDir, SHARD_MANIFEST), JSON.stringify(manifest, null, 1));
     await syncDir(this.tmpDir);
     await replaceDir(this.tmpDir, this.finalDir);
@@ -127,6 +132,18 @@ export class ShardStaging {
     if (this.state !== 'open') return;
     this.state = 'aborted';
     await rm(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** The first `bytes` bytes of a file. */
+async function readHead(path: string, bytes: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
   }
 }
 

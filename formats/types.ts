@@ -48,6 +48,11 @@ export interface ShardFile {
   name: string;
   bytes: number;
   xxh64: string;
+  /**
+   * xxh64 of the file's first `bytes` bytes, checked on every open where the format needs its
+   * header sound before a library reads it (LMDB's meta pages: formats/lmdb-meta.ts).
+   */
+  head?: { bytes: number; xxh64: string };
 }
 
 /** Contents of `shard.json`. */
@@ -67,6 +72,8 @@ export interface ShardManifest {
   /** Free-form parameters of the producer (preprocess flags), identical across shards of a run. */
   params: Record<string, unknown>;
   createdAt: string;
+  /** `xxh64:<hex>` of the canonical JSON of the other fields (src/core/json-checksum.ts); absent in files written before it. */
+  checksum?: string;
 }
 
 /** Contents of `DATASET/manifest.json`. */
@@ -81,6 +88,8 @@ export interface DatasetManifest {
   labels: Record<string, number>;
   params: Record<string, unknown>;
   shards: ShardManifest[];
+  /** As in ShardManifest: absent in manifests written before checksums. */
+  checksum?: string;
 }
 
 /** Writes one shard. Records are appended in order; `close()` makes the shard visible. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xxh64File } from '../src/core/checksum.js';
 import { RetinaError } from '../src/core/errors.js';
-import { combineShards, DATASET_MANIFEST, loadDatasetManifest, scanShards, shardPath } from './dataset.js';
+import { combineShards, damagedShardsError, DATASET_MANIFEST, loadDatasetManifest, scanShards, shardPath } from './dataset.js';
 import { canonicalJson, parseDatasetManifest } from './manifest.js';
 import { loadFormat } from './format-registry.js';
 import { byteLength, type ShardManifest, type Split, type TensorFormat } from './types.js';
@@ -22,6 +22,8 @@ export interface VerifyResult {
   dataset: string;
   format: string;
   shards: number;
+  /** Shards the dataset should have (shard numbers are INDEX/shardCount, as --shard). */
+  shardCount: number;
   /** Records checked (in shards that could be opened). */
   records: number;
   errors: VerifyError[];
@@ -68,6 +70,7 @@ async function verifyShard(datasetDir: string, format: TensorFormat, m: ShardMan
  */
 export async function verifyDataset(datasetDir: string, opts: { onShard?: (shard: number, shardCount: number, records: number, problems: number) => void } = {}): Promise<VerifyResult> {
   const { shards, problems } = await scanShards(datasetDir);
+  if (shards.length === 0 && problems.length > 0) throw damagedShardsError(datasetDir, problems);
   const { manifest, missing } = combineShards(datasetDir, shards);
   const errors: VerifyError[] = [];
   for (const p of problems) {
@@ -80,7 +83,16 @@ export async function verifyDataset(datasetDir: string, opts: { onShard?: (shard
     const listed = parseDatasetManifest(JSON.parse(text) as unknown, join(datasetDir, DATASET_MANIFEST));
     for (const s of listed.shards) {
       const found = shards.find((x) => x.index === s.index);
-      if (found && canonicalJson(found) !== canonicalJson(s)) errors.push({ shard: s.index, record: null, file: DATASET_MANIFEST, reason: `${DATASET_MANIFEST} lists an older version of this shard; run \`retina index\`` });
+      if (!found || canonicalJson(found) === canonicalJson(s)) continue;
+      // Both files passed their checksums, so the shard really was rewritten and re-indexing is
+      // the cure. Without checksums (files written before them) neither side can be trusted, and
+      // indexing would make an edited shard.json official.
+      const checked = found.checksum !== undefined && s.checksum !== undefined && listed.checksum !== undefined;
+      errors.push({
+        shard: s.index, record: null, file: DATASET_MANIFEST,
+        reason: checked ? `${DATASET_MANIFEST} lists an older version of this shard; run \`retina index\``
+          : `${DATASET_MANIFEST} and this shard's shard.json disagree and, written before retina checksummed its metadata, neither can be trusted: rewrite the shard (preprocess --force), then run \`retina index\``,
+      });
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ shard: -1, record: null, file: DATASET_MANIFEST, reason: (err as Error).message });
@@ -95,7 +107,7 @@ export async function verifyDataset(datasetDir: string, opts: { onShard?: (shard
     opts.onShard?.(m.index, manifest.shardCount, n, errors.length - before);
   }
   errors.sort((a, b) => a.shard - b.shard || (a.record ?? -1) - (b.record ?? -1));
-  return { ok: errors.length === 0, dataset: datasetDir, format: manifest.format, shards: manifest.shards.length, records, errors };
+  return { ok: errors.length === 0, dataset: datasetDir, format: manifest.format, shards: manifest.shards.length, shardCount: manifest.shardCount, records, errors };
 }
 
 /** Result of `inspectDataset` (`retina inspect --json`). */

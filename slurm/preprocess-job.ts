@@ -2,11 +2,11 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { RetinaError } from '../src/core/errors.js';
 import { writeFileAtomic } from '../src/core/atomic-write.js';
-import { silentLogger } from '../src/core/log.js';
+import { silentLogger, type Logger } from '../src/core/log.js';
 import { taskIdOf } from './array-spec.js';
 import { recordSubmission } from './job-record.js';
 import { slurmPreprocessArgv, type PreprocessJobSpec } from './preprocess-spec.js';
-import { formatResubmitHint, resubmitHint } from './recovery.js';
+import { formatResubmitHint, resubmitCanHelp, resubmitHint, taskError } from './recovery.js';
 import { indexLogPath, logDir, renderIndexScript, renderPreprocessScript, taskLogPath } from './render-preprocess.js';
 import { currentRetina } from './retina-invocation.js';
 import { sbatch } from './slurm-cli.js';
@@ -46,10 +46,11 @@ async function writeScript(file: string, text: string): Promise<void> {
 }
 
 /**
- * Before queueing N tasks that would each fail on it: the images folder and labels file exist
- * (they are on the shared filesystem the tasks read). Every other check is preprocess's own.
+ * Before queueing N tasks that would each fail on it: preprocess's own checks (`validatePreprocess`:
+ * the labels against the images folder, --skip-invalid, the shard count of an existing dataset),
+ * run here on the same shared files the tasks read. A failure is reported and nothing is submitted.
  */
-async function checkInputs(spec: PreprocessJobSpec): Promise<void> {
+async function checkInputs(spec: PreprocessJobSpec, logger: Logger): Promise<void> {
   for (const [flag, path, kind] of [['--images', spec.preprocess.images, 'folder'], ['--labels', spec.preprocess.labels, 'file']] as const) {
     const st = await stat(path).catch(() => undefined);
     if (!st || (kind === 'folder' ? !st.isDirectory() : !st.isFile())) {
@@ -58,6 +59,17 @@ async function checkInputs(spec: PreprocessJobSpec): Promise<void> {
         hint: `Give ${flag} a path the compute nodes can read (shared filesystem), or render without --submit to inspect the script.`,
       });
     }
+  }
+  const p = spec.preprocess;
+  const { validatePreprocess } = await import('../src/preprocess/run.js');
+  try {
+    await validatePreprocess({
+      images: p.images, labels: p.labels, out: p.out, format: p.format, valFraction: p.valFraction ?? 0.1, seed: p.seed ?? 0,
+      limit: p.limit, skipInvalid: p.skipInvalid ?? false, allowEmpty: p.allowEmpty ?? false, idColumn: p.idColumn, labelColumn: p.labelColumn, shard: { count: spec.plan.tasks },
+    }, logger);
+  } catch (err) {
+    if (!(err instanceof RetinaError)) throw err;
+    throw new RetinaError(err.code, `${err.message}\nNothing was submitted: every task would fail on this.`, { location: err.location, ...(err.hint ? { hint: err.hint } : {}), cause: err.cause });
   }
 }
 
@@ -90,7 +102,7 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
     return result;
   }
 
-  await checkInputs(spec);
+  await checkInputs(spec, logger);
   // Slurm does not create the folder of --output; a task whose log cannot be opened fails with no log to say why.
   await mkdir(logDir(dataset), { recursive: true });
   const arrayJobId = await sbatch(script, [], opts.env);
@@ -119,19 +131,29 @@ export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<Slu
   const waitOpts = { ...opts.waitOptions, logger, ...(opts.env ? { env: opts.env } : {}) };
   const tasks = await waitForJobs(spec.plan.shards.map((shard) => {
     const t = taskIdOf(spec.plan, shard);
-    return { id: `${arrayJobId}_${t}`, label: `shard ${shard}`, log: taskLogPath(dataset, arrayJobId, t) };
-  }), waitOpts);
+    return { id: `${arrayJobId}_${t}`, label: `shard ${shard}/${spec.plan.tasks}`, log: taskLogPath(dataset, arrayJobId, t) };
+  }), { ...waitOpts, resources: spec.resources });
   result.outcomes = tasks;
   if (tasks.some((o) => o.kind === 'failed')) {
     // waitForJobs keeps the order of its input: outcome i is shard plan.shards[i].
     const missing = spec.plan.shards.filter((_, i) => tasks[i]?.kind === 'failed');
+    const summary = `Slurm array job ${arrayJobId}: ${missing.length} of ${tasks.length} tasks did not complete:\n${describeFailures(tasks)}\nIndex job ${indexJobId} will not run (its dependency failed).`;
+    // A task that failed on its inputs fails the same way again: show its own error, not --only.
+    const repeats = tasks.find((o) => o.kind === 'failed' && !resubmitCanHelp(o));
+    if (repeats) {
+      const own = await taskError(repeats.log);
+      throw new RetinaError('INCOMPLETE', `${summary}\n${repeats.label} failed with an error that resubmitting would repeat${own ? `:\n${own.error}` : ` (${repeats.detail}); see ${repeats.log}`}`, {
+        location: { file: dataset, shard: missing[0] as number },
+        hint: `${own?.hint ? `${own.hint} ` : ''}Fix the cause first (read ${repeats.log}), then run retina slurm preprocess again with --submit.`,
+      });
+    }
     const hint = await resubmitHint(dataset, missing, spec.plan.tasks);
-    throw new RetinaError('INCOMPLETE', `Slurm array job ${arrayJobId}: ${missing.length} of ${tasks.length} tasks did not complete:\n${describeFailures(tasks)}\nIndex job ${indexJobId} will not run (its dependency failed).`, {
+    throw new RetinaError('INCOMPLETE', summary, {
       location: { file: dataset, shard: missing[0] as number },
       hint: hint ? formatResubmitHint(hint) : `Rerun the missing shards with retina preprocess --shard N/${spec.plan.tasks}.`,
     });
   }
-  const [index] = await waitForJobs([{ id: indexJobId, label: 'index', log: indexLogPath(dataset, indexJobId) }], waitOpts);
+  const [index] = await waitForJobs([{ id: indexJobId, label: 'index', log: indexLogPath(dataset, indexJobId) }], { ...waitOpts, resources: spec.indexResources });
   result.outcomes = [...tasks, index as JobOutcome];
   if (index && index.kind === 'failed') {
     throw new RetinaError('INCOMPLETE', `Every shard was written, but index job ${indexJobId} ${index.state}${index.detail ? ` (${index.detail})` : ''}; log: ${index.log}`, {

@@ -1,4 +1,7 @@
+import { open } from 'node:fs/promises';
 import { compressRanges } from './array-spec.js';
+import { stateWord } from './job-states.js';
+import type { JobOutcome } from './wait.js';
 import { readJobRecord } from './job-record.js';
 import { taskLogPath } from './render-preprocess.js';
 import { shellJoin } from './shell-quote.js';
@@ -39,4 +42,51 @@ export function formatResubmitHint(hint: ResubmitHint): string {
   const lines = ['These shards were made by a Slurm array job; resubmit only them with:', `  ${hint.command}`];
   if (hint.logs.length > 0) lines.push('Logs of their last attempts:', ...hint.logs.map((l) => `  shard ${l.shard}: ${l.log}`));
   return lines.join('\n');
+}
+
+/**
+ * Exit statuses of a retina task that the same inputs give again (bad argument, bad input, not
+ * found, corrupt, exists, unsupported): resubmitting the task repeats the failure. Time limits,
+ * node failures, preemption, cancellation, interruption (130) and external-tool errors (9) can
+ * pass on a second try.
+ */
+const REPEATS = new Set([2, 3, 4, 5, 7, 8]);
+
+/** Whether resubmitting a failed task can help (see `REPEATS`). */
+export function resubmitCanHelp(outcome: Pick<JobOutcome, 'state' | 'detail'>): boolean {
+  if (stateWord(outcome.state) !== 'FAILED') return true;
+  const exit = /\bexit (\d+):/.exec(outcome.detail);
+  return !(exit && REPEATS.has(Number(exit[1])));
+}
+
+/**
+ * The error a retina task printed (`Error [CODE]: message`, its continuation lines and `Hint:`),
+ * from the end of its log (the last 64 KiB: logs of long runs stay unread); undefined without one.
+ */
+export async function taskError(log: string): Promise<{ error: string; hint?: string } | undefined> {
+  let text: string;
+  try {
+    const fh = await open(log, 'r');
+    try {
+      const { size } = await fh.stat();
+      const buf = Buffer.alloc(Math.min(size, 64 << 10));
+      await fh.read(buf, 0, buf.length, size - buf.length);
+      text = buf.toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  const at = lines.findLastIndex((l) => /^Error \[[A-Z_]+\]: /.test(l));
+  if (at < 0) return undefined;
+  const body: string[] = [];
+  let hint: string | undefined;
+  for (const line of lines.slice(at, at + 20)) {
+    if (line.startsWith('Hint: ')) { hint = line.slice('Hint: '.length); break; }
+    if (body.length > 0 && (line === '' || line.startsWith('retina: exit status'))) break;
+    body.push(line);
+  }
+  return { error: body.join('\n'), ...(hint ? { hint } : {}) };
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { RetinaError } from '../src/core/errors.js';
+import { checkNodeCount, explainRefusal } from './cluster-nodes.js';
 
 /** What a Slurm client program printed. */
 export interface ToolResult {
@@ -53,8 +54,12 @@ function missingTool(tool: string, env: NodeJS.ProcessEnv, direct: string, cause
  * when Slurm is missing.
  */
 export async function sbatch(script: string, extra: readonly string[] = [], env?: NodeJS.ProcessEnv, direct = 'retina preprocess'): Promise<string> {
+  await checkNodeCount(script, env);
   const r = await runSlurmTool('sbatch', ['--parsable', ...extra], env === undefined ? { input: script, direct } : { input: script, env, direct });
   if (r.code !== 0) {
+    // A partition or node request the cluster cannot meet is the user's to fix: say what it has.
+    const why = await explainRefusal(r.stderr, env);
+    if (why) throw new RetinaError('BAD_ARGUMENT', `${why.message}\nsbatch said: ${r.stderr.trim()}`, { hint: why.hint });
     throw new RetinaError('EXTERNAL', `sbatch refused the job (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`, {
       hint: 'Check partition, account, memory and time against your site\'s limits (sinfo, sacctmgr show assoc); print the script without --submit to inspect it.',
     });

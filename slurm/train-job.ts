@@ -43,7 +43,7 @@ export async function slurmTrain(opts: SlurmTrainOptions): Promise<SlurmTrainRes
   result.log = trainLogPath(opts.spec, jobId);
   logger.info(`submitted train job ${jobId}; log: ${result.log}`);
   if (!opts.wait) return result;
-  const [outcome] = await waitForJobs([{ id: jobId, label: 'train', log: result.log }], { ...opts.waitOptions, logger, ...(opts.env ? { env: opts.env } : {}) });
+  const [outcome] = await waitForJobs([{ id: jobId, label: 'train', log: result.log }], { ...opts.waitOptions, logger, resources: opts.spec.resources, ...(opts.env ? { env: opts.env } : {}) });
   result.outcome = outcome ?? null;
   if (outcome && outcome.kind === 'failed') {
     throw new RetinaError('INCOMPLETE', `Slurm train job ${jobId} ${outcome.state}${outcome.detail ? ` (${outcome.detail})` : ''}; log: ${outcome.log}`, {

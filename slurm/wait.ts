@@ -3,6 +3,9 @@ import { RetinaError } from '../src/core/errors.js';
 import { silentLogger, type Logger } from '../src/core/log.js';
 import { exitCodeOf, parseSacct, parseSqueue, stateKind, type JobRow, type StateKind } from './job-states.js';
 import { runSlurmTool } from './slurm-cli.js';
+import { unavailableNodesError, waitsOnNodes } from './cluster-nodes.js';
+import { isHopeless, neverStartsError } from './pending-reasons.js';
+import type { SlurmResources } from './resources.js';
 
 /** A job or array task to watch, with what to call it and where its log is. */
 export interface WatchedJob {
@@ -29,6 +32,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** What the jobs asked for: names the flag to change when one can never start. */
+  resources?: SlurmResources;
 }
 
 /** Print the tally again after this long without a change. */
@@ -41,7 +46,8 @@ const MISSING_POLLS = 3;
  * Wait until every job in `jobs` has ended, polling `squeue -t all` (which keeps finished jobs
  * for MinJobAge, 5 minutes by default) and, for jobs it no longer lists, `sacct`. Logs each state
  * change and a one-line tally. Resolves with every outcome, failures included: the caller decides
- * what a failure means. Throws INCOMPLETE on timeout and ABORTED when `signal` fires.
+ * what a failure means. Throws INCOMPLETE on timeout, ABORTED when `signal` fires, and EXTERNAL
+ * (exit 9) as soon as a job is pending for a reason that waiting cannot clear (the job stays queued).
  */
 export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions = {}): Promise<JobOutcome[]> {
   const logger = opts.logger ?? silentLogger;
@@ -78,7 +84,14 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
         logger.info(`${job.label} [${job.id}]: ${shown}`);
         changed = true;
       }
+      // A reason that waiting cannot clear (PartitionConfig, ...): stop now, naming the flag.
+      if (row.state === 'PENDING' && isHopeless(row.reason)) throw await neverStartsError(job, row.reason, opts.resources, opts.env);
       const kind = stateKind(row.state);
+      // Waiting on hosts that do not answer (or are down/drained) could last forever: stop and name them.
+      if (kind === 'active' && row.state === 'PENDING' && waitsOnNodes(row.reason)) {
+        const stuck = await unavailableNodesError(job, row.reason, opts.env);
+        if (stuck) throw stuck;
+      }
       if (kind !== 'active') {
         const detail = kind === 'failed' ? await failureDetail(job.id, row, opts.env) : '';
         done.set(job.id, { ...job, state: row.state, kind, detail });

@@ -1,5 +1,6 @@
 import type { DType } from '../formats/types.js';
 import { float16Bits } from './float16.js';
+import { gaussianBlur } from './gaussian.js';
 
 /**
  * The JS side of the transform, after libvips has produced the square uint8 image: Ben Graham's
@@ -13,34 +14,48 @@ export const FLOAT_RANGE = '0..1 (pixel / 255)';
 /** Fraction of the retina radius kept by the Ben Graham mask (the Kaggle winner's 0.9). */
 export const BEN_GRAHAM_MASK = 0.9;
 
-/** Gaussian sigma for Ben Graham's normalization of a square of side `size` whose retina radius is size / 2. */
-export function benGrahamSigma(size: number): number {
-  return size / 2 / 30;
+/** The Kaggle winner's blur: sigma = retina radius / 30 (his scale 300 px, sigma 10). */
+export function benGrahamSigma(radius: number): number {
+  return radius / 30;
 }
 
 /**
- * `4*img - 4*blur + 128`, clamped to 0-255, then everything outside a centred circle of
- * 0.9 x the radius set to 128 (mid grey), as the Kaggle winner and TFDS `btgraham-300` do.
- * `img` and `blur` are size x size x 3 uint8 HWC; the result is a new array.
+ * Where Ben Graham's normalisation applies in a square, in its pixel indices: the retina's circle
+ * (centre and radius; the mask keeps 0.9 of it, the blur's sigma is radius / 30) and the part of
+ * the square the photograph covers (`rect`, end-exclusive; the rest is padding, not image).
  */
-export function benGraham(img: Uint8Array, blur: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(img.length);
-  const c = (size - 1) / 2;
-  const r = (BEN_GRAHAM_MASK * size) / 2;
-  const r2 = r * r;
-  for (let y = 0; y < size; y++) {
-    const dy = y - c;
-    const row = y * size * 3;
-    for (let x = 0; x < size; x++) {
-      const dx = x - c;
-      const p = row + x * 3;
-      if (dx * dx + dy * dy > r2) {
-        out[p] = 128; out[p + 1] = 128; out[p + 2] = 128;
-        continue;
-      }
+export interface BenGrahamRegion {
+  cx: number;
+  cy: number;
+  r: number;
+  rect: { x0: number; y0: number; x1: number; y1: number };
+}
+
+/**
+ * The Kaggle winner's `cv2.addWeighted(img, 4, cv2.GaussianBlur(img, (0, 0), r / 30), -4, 128)`
+ * on the photograph's part of the square (`region.rect`, blurred with OpenCV's reflect-101 border
+ * at its edges, so a camera's clip line or the letterbox makes no band), then mid grey (128)
+ * outside 0.9 of the circle and outside the photograph. `img` is size x size x 3 uint8 HWC; the
+ * result is a new array.
+ */
+export function benGraham(img: Uint8Array, size: number, region: BenGrahamRegion): Uint8Array {
+  const out = new Uint8Array(img.length).fill(128);
+  const { x0, y0, x1, y1 } = region.rect;
+  const w = x1 - x0, h = y1 - y0;
+  if (w <= 0 || h <= 0) return out;
+  const part = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) part.set(img.subarray(((y0 + y) * size + x0) * 3, ((y0 + y) * size + x1) * 3), y * w * 3);
+  const blur = gaussianBlur(part, w, h, benGrahamSigma(region.r));
+  const m = BEN_GRAHAM_MASK * region.r, m2 = m * m;
+  for (let y = 0; y < h; y++) {
+    const dy = y0 + y - region.cy;
+    for (let x = 0; x < w; x++) {
+      const dx = x0 + x - region.cx;
+      if (dx * dx + dy * dy > m2) continue;
+      const p = (y * w + x) * 3, o = ((y0 + y) * size + x0 + x) * 3;
       for (let k = 0; k < 3; k++) {
-        const v = 4 * img[p + k]! - 4 * blur[p + k]! + 128;
-        out[p + k] = v < 0 ? 0 : v > 255 ? 255 : v;
+        const v = 4 * part[p + k]! - 4 * blur[p + k]! + 128;
+        out[o + k] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
     }
   }
@@ -78,8 +93,3 @@ function littleEndianBytes(a: Float32Array | Uint16Array): Uint8Array {
   return bytes;
 }
 
-/** Ben Graham (when asked) then dtype conversion: everything JS does to one image. */
-export function finishTensor(square: Uint8Array, blurred: Uint8Array | undefined, size: number, dtype: DType): Uint8Array {
-  const pixels = blurred ? benGraham(square, blurred, size) : square;
-  return toDType(pixels, dtype);
-}

@@ -14,73 +14,116 @@
  */
 import { assembleModule, compileOrNull, simd, sleb, Wasm, type WasmMemory, type WasmModule } from './wasm-asm.js';
 
-/** The part of a `width` x `height` RGB image to resample, and the output size. */
+/**
+ * A resampling job: the window [x0, x1) x [y0, y1) of a `width` x `height` RGB image, in continuous
+ * pixel coordinates (pixel i spans [i, i + 1), so fractions are honoured: no rounding of the box),
+ * becomes `outWidth` x `outHeight`. The window may reach outside the image: that part reads as
+ * black, exactly as if the image lay on a black canvas (PIL's `resize(box=...)` on a padded image).
+ */
 export interface ResampleJob {
   src: Uint8Array;
   width: number;
   height: number;
-  left: number;
-  top: number;
-  cropWidth: number;
-  cropHeight: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
   outWidth: number;
   outHeight: number;
+  /**
+   * Blur the source already carries, as a variance in source pixels squared on each axis (a
+   * shrink-on-load decode at 1/k is a k x k block average: 1/12 of a source pixel squared). The
+   * triangle is narrowed so the variances add up to the triangle a sharp original would get.
+   * Default 0.
+   */
+  priorVariance?: number;
+  /**
+   * Outside the image: `black` (default; PIL on a black canvas), or `renormalize`: taps outside
+   * are dropped and the rest renormalized (PIL at a real image edge), so pixels next to the
+   * image's edge keep their level, for filters that treat that edge as a border of their own.
+   */
+  outside?: 'black' | 'renormalize';
 }
 
 const ONE = 1 << 14;
 
-/** Filter taps of one axis: output i reads `count[i]` inputs from `start[i]` (crop-relative). */
-interface AxisTaps { start: Int32Array; count: Int32Array; weights: Int32Array; maxTaps: number }
+/**
+ * Filter taps of one axis: output i reads `count[i]` inputs from `start[i]` (absolute, inside the
+ * image) with Q14 `weights[i * maxTaps + k]`.
+ */
+export interface AxisTaps { start: Int32Array; count: Int32Array; weights: Int32Array; maxTaps: number }
 
-function axisTaps(inLen: number, outLen: number): AxisTaps {
-  const scale = inLen / outLen;
-  const support = Math.max(1, scale);
+/**
+ * Triangle (antialiased bilinear) taps for the window [a0, a1) of an axis of `inLen` pixels onto
+ * `outLen` outputs: centre of output i at a0 + (i + 0.5) * scale, half-width max(scale, 1), as PIL
+ * computes them. Weights are normalized over the whole window, inside the image or not, then the
+ * taps outside the image are dropped (they read black).
+ */
+export function triangleTaps(inLen: number, a0: number, a1: number, outLen: number, priorVariance = 0, renormalize = false): AxisTaps {
+  const scale = (a1 - a0) / outLen;
+  const s = Math.max(scale, 1);
+  // A triangle of half-width t has variance t^2 / 6: take off what the source already has.
+  const support = Math.max(1, Math.sqrt(Math.max(0, s * s - 6 * priorVariance)));
   const maxTaps = 2 * Math.ceil(support) + 1;
   const start = new Int32Array(outLen), count = new Int32Array(outLen), weights = new Int32Array(outLen * maxTaps);
-  const raw = new Float64Array(maxTaps);
+  const raw = new Float64Array(maxTaps), q = new Int32Array(maxTaps);
   for (let i = 0; i < outLen; i++) {
-    const centre = (i + 0.5) * scale - 0.5;
-    // Taps strictly inside the triangle, clamped to the crop (its edge pixels are not repeated).
-    const lo = Math.max(0, Math.floor(centre - support) + 1), hi = Math.min(inLen - 1, Math.ceil(centre + support) - 1);
+    const centre = a0 + (i + 0.5) * scale;
+    // Pixels whose centre j + 0.5 lies strictly inside the triangle.
+    let lo = Math.floor(centre - support - 0.5) + 1, hi = Math.ceil(centre + support - 0.5) - 1;
+    if (renormalize) { lo = Math.max(lo, 0); hi = Math.min(hi, inLen - 1); }
     let sum = 0, n = 0;
-    for (let x = lo; x <= hi; x++) sum += raw[n++] = Math.max(0, 1 - Math.abs(x - centre) / support);
-    const base = i * maxTaps;
-    let total = 0, biggest = base;
+    for (let x = lo; x <= hi; x++) sum += raw[n++] = Math.max(0, 1 - Math.abs(x + 0.5 - centre) / support);
+    let total = 0, biggest = 0;
     for (let k = 0; k < n; k++) {
-      const q = sum > 0 ? Math.round((raw[k]! / sum) * ONE) : k === 0 ? ONE : 0;
-      weights[base + k] = q;
-      total += q;
-      if (q > weights[biggest]!) biggest = base + k;
+      q[k] = sum > 0 ? Math.round((raw[k]! / sum) * ONE) : k === 0 ? ONE : 0;
+      total += q[k]!;
+      if (q[k]! > q[biggest]!) biggest = k;
     }
     // Rounding must not change the sum: the largest tap absorbs the difference.
-    weights[biggest]! += ONE - total;
-    start[i] = lo;
-    count[i] = n;
+    q[biggest]! += ONE - total;
+    const first = Math.max(lo, 0), last = Math.min(hi, inLen - 1);
+    start[i] = first;
+    count[i] = Math.max(0, last - first + 1);
+    for (let x = first; x <= last; x++) weights[i * maxTaps + x - first] = q[x - lo]!;
   }
   return { start, count, weights, maxTaps };
 }
 
 function check(job: ResampleJob): void {
-  const { width, height, left, top, cropWidth, cropHeight, outWidth, outHeight, src } = job;
-  const ints = [width, height, left, top, cropWidth, cropHeight, outWidth, outHeight];
-  if (!ints.every((v) => Number.isInteger(v) && v >= 0) || cropWidth < 1 || cropHeight < 1 || outWidth < 1 || outHeight < 1
-    || left + cropWidth > width || top + cropHeight > height || src.length < width * height * 3) {
-    throw new RangeError(`resample: crop ${cropWidth}x${cropHeight}+${left}+${top} -> ${outWidth}x${outHeight} does not fit a ${width}x${height} RGB image of ${src.length} bytes`);
+  const { width, height, outWidth, outHeight, src, x0, y0, x1, y1 } = job;
+  if (![width, height, outWidth, outHeight].every((v) => Number.isInteger(v) && v >= 1) || src.length < width * height * 3
+    || ![x0, y0, x1, y1].every(Number.isFinite) || !(x1 > x0) || !(y1 > y0)) {
+    throw new RangeError(`resample: window [${x0}, ${x1}) x [${y0}, ${y1}) -> ${outWidth}x${outHeight} of a ${width}x${height} RGB image of ${src.length} bytes`);
   }
+}
+
+/** The taps of a job, both axes. */
+function jobTaps(job: ResampleJob): { hx: AxisTaps; vy: AxisTaps } {
+  const v = job.priorVariance ?? 0, renorm = job.outside === 'renormalize';
+  return { hx: triangleTaps(job.width, job.x0, job.x1, job.outWidth, v, renorm), vy: triangleTaps(job.height, job.y0, job.y1, job.outHeight, v, renorm) };
 }
 
 /** The reference implementation, in plain JS (and the fallback where WebAssembly SIMD is missing). */
 export function resampleJs(job: ResampleJob): Uint8Array {
   check(job);
-  const { src, width, left, top, cropWidth: w, cropHeight: h, outWidth: tw, outHeight: th } = job;
-  const hx = axisTaps(w, tw), vy = axisTaps(h, th);
-  const rowLen = w * 3;
-  const tmp = new Uint16Array(th * rowLen);
+  const { hx, vy } = jobTaps(job);
+  return applyTapsJs(job.src, job.width, hx, vy, job.outWidth, job.outHeight);
+}
+
+/**
+ * Separable filtering of an RGB image of row length `width` with explicit taps, vertical pass
+ * first (kept in Q8), then horizontal (rounded to bytes). The arithmetic both the WebAssembly
+ * kernels and this reference do.
+ */
+export function applyTapsJs(src: Uint8Array, width: number, hx: AxisTaps, vy: AxisTaps, tw: number, th: number): Uint8Array {
+  const tmp = new Uint16Array(th * width * 3);
+  const rowLen = width * 3;
   for (let y = 0; y < th; y++) {
     const o = y * rowLen;
     for (let i = 0; i < rowLen; i++) {
       let acc = 0;
-      for (let k = 0; k < vy.count[y]!; k++) acc += vy.weights[y * vy.maxTaps + k]! * src[((top + vy.start[y]! + k) * width + left) * 3 + i]!;
+      for (let k = 0; k < vy.count[y]!; k++) acc += vy.weights[y * vy.maxTaps + k]! * src[(vy.start[y]! + k) * rowLen + i]!;
       tmp[o + i] = (acc + 32) >> 6;
     }
   }
@@ -181,20 +224,28 @@ let instance: Instance | undefined;
 const align16 = (n: number) => (n + 15) & ~15;
 
 /**
- * Resample `job` (see the module comment): `cropWidth` x `cropHeight` at (`left`, `top`) of the
- * source becomes `outWidth` x `outHeight` RGB bytes. Deterministic and identical to `resampleJs`.
- * The WebAssembly memory is kept between calls and grows to the largest image seen (one per
- * thread: a worker that calls this gets its own).
+ * Resample `job` (see `ResampleJob`). Deterministic and identical to `resampleJs`.
  */
 export function resample(job: ResampleJob): Uint8Array {
-  const mod = kernels();
-  if (!mod) return resampleJs(job);
   check(job);
-  const { src, width, left, top, cropWidth: w, cropHeight: h, outWidth: tw, outHeight: th } = job;
-  const hx = axisTaps(w, tw), vy = axisTaps(h, th);
+  const { hx, vy } = jobTaps(job);
+  return applyTaps(job.src, job.width, hx, vy, job.outWidth, job.outHeight);
+}
+
+/**
+ * `applyTapsJs` in WebAssembly where SIMD is available (the same bytes). Only the rows and
+ * columns some tap reads are copied into the WebAssembly memory, which is kept between calls and
+ * grows to the largest job seen (one per thread: a worker that calls this gets its own).
+ */
+export function applyTaps(src: Uint8Array, width: number, hx: AxisTaps, vy: AxisTaps, tw: number, th: number): Uint8Array {
+  const mod = kernels();
+  if (!mod) return applyTapsJs(src, width, hx, vy, tw, th);
+  const [left, right] = span(hx), [top, bottom] = span(vy);
+  if (right <= left || bottom <= top) return new Uint8Array(tw * th * 3);
+  const w = right - left, h = bottom - top;
   const chunks = Math.ceil((w * 3) / 16);
   const rowBytes = width * 3;
-  // Layout: source rows top..top+h (whole rows, one copy) | x table | x weights | row taps | vertical result | output.
+  // Layout: source rows top..bottom (whole rows, one copy) | x table | x weights | row taps | vertical result | output.
   const srcBytes = align16(h * rowBytes + 16);
   const xtabAt = srcBytes, xwAt = xtabAt + align16(tw * 8), tapsAt = xwAt + align16(tw * hx.maxTaps * 4);
   const tmpAt = tapsAt + align16(vy.maxTaps * 8), tmpStride = chunks * 32;
@@ -207,19 +258,28 @@ export function resample(job: ResampleJob): Uint8Array {
   const { memory, vpass, hpass } = instance;
   if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   const buf = memory.buffer;
-  new Uint8Array(buf, 0, h * rowBytes).set(src.subarray(top * rowBytes, (top + h) * rowBytes));
+  new Uint8Array(buf, 0, h * rowBytes).set(src.subarray(top * rowBytes, bottom * rowBytes));
   const xtab = new Int32Array(buf, xtabAt, tw * 2);
-  for (let x = 0; x < tw; x++) { xtab[2 * x] = hx.start[x]! * 6; xtab[2 * x + 1] = hx.count[x]!; }
+  for (let x = 0; x < tw; x++) { xtab[2 * x] = hx.count[x]! ? (hx.start[x]! - left) * 6 : 0; xtab[2 * x + 1] = hx.count[x]!; }
   new Int32Array(buf, xwAt, hx.weights.length).set(hx.weights);
   const taps = new Int32Array(buf, tapsAt, vy.maxTaps * 2);
   for (let y = 0; y < th; y++) {
     const n = vy.count[y]!;
     for (let k = 0; k < n; k++) {
-      taps[2 * k] = (vy.start[y]! + k) * rowBytes + left * 3;
+      taps[2 * k] = (vy.start[y]! - top + k) * rowBytes + left * 3;
       taps[2 * k + 1] = vy.weights[y * vy.maxTaps + k]!;
     }
     vpass(tmpAt + y * tmpStride, chunks, tapsAt, n);
     hpass(tmpAt + y * tmpStride, outAt + y * tw * 3, tw, xtabAt, xwAt, hx.maxTaps);
   }
   return new Uint8Array(buf, outAt, tw * th * 3).slice();
+}
+
+/** The range [first, end) of input indices some output of `t` reads. */
+function span(t: AxisTaps): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < t.start.length; i++) {
+    if (t.count[i]! > 0) { lo = Math.min(lo, t.start[i]!); hi = Math.max(hi, t.start[i]! + t.count[i]!); }
+  }
+  return lo < hi ? [lo, hi] : [0, 0];
 }

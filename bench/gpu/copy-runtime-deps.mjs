@@ -69,6 +69,11 @@ for (const [dir, pkg] of seen) {
     keep = (rel, isDir) => isDir ? main.startsWith(`${rel}/`) : rel === 'package.json' || rel === main || (/^dist\/[^/]+\.wasm$/.test(rel));
   } else if (pkg.name === 'webgpu') {
     keep = (rel, isDir) => isDir ? rel === 'dist' || rel.startsWith('dist/linux-x64') : rel === 'package.json' || rel === 'index.js' || rel.startsWith('dist/linux-x64/');
+  } else if (pkg.name === 'onnxruntime-node') {
+    // 288 MB for every platform; Linux x64 is libonnxruntime.so.1 (45 MB, CPU + WebGPU EPs) and the
+    // binding, plus the CUDA EP's libraries when its install script fetched them.
+    keep = (rel, isDir) => isDir ? ['bin', 'bin/napi-v6', 'bin/napi-v6/linux', 'dist'].includes(rel) || rel.startsWith('bin/napi-v6/linux/x64') || rel.startsWith('dist/')
+      : rel === 'package.json' || rel.startsWith('dist/') || rel.startsWith('bin/napi-v6/linux/x64/');
   } else if (pkg.name === 'lmdb') {
     keep = (rel, isDir) => !(isDir && (rel === 'dependencies' || rel === 'src' || rel === 'prebuilds'));
   }

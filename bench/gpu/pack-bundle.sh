@@ -53,7 +53,8 @@ cp "$ROOT/package.json" "$STAGE/app/package.json"
 cp "$ROOT"/bench/gpu/*.mjs "$ROOT"/bench/gpu/*.py "$STAGE/app/bench/gpu/" 2>/dev/null || true
 
 PKGS=(@tensorflow/tfjs @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-backend-webgpu webgpu
-      lmdb msgpackr @node-rs/xxhash piscina csv-parse @oclif/core @oclif/plugin-help sharp)
+      lmdb msgpackr @node-rs/xxhash piscina csv-parse @oclif/core @oclif/plugin-help sharp
+      onnx-proto onnxruntime-node)
 "$NODE_BIN" "$ROOT/bench/gpu/copy-runtime-deps.mjs" "$ROOT" "$STAGE/app/node_modules" "${PKGS[@]}"
 
 if [[ $DEBS -eq 1 ]]; then

@@ -1,13 +1,15 @@
 import { Flags } from '@oclif/core';
-import { RetinaCommand } from '../_base/retina-command.js';
+import { RetinaCommand, type RetinaFlags } from '../_base/retina-command.js';
+import { RetinaError } from '../../src/core/errors.js';
 import { oclifFlag, type OptionFlag } from '../_base/oclif-flags.js';
 import { PREPROCESS_FLAGS } from '../../src/cli/preprocess-flags.js';
 import { renderTable } from '../../src/bench/table.js';
 import { publishedLines } from '../../src/bench/report.js';
 import { DEFAULTS, PRESET_NAMES } from '../../src/bench/options.js';
 import type { BenchReport } from '../../src/bench/bench-types.js';
+import type { TorchBenchReport } from '../../src/bench/torch-report.js';
 
-export default class BenchFormats extends RetinaCommand<BenchReport> {
+export default class BenchFormats extends RetinaCommand<BenchReport | TorchBenchReport> {
   static override summary = 'Compare training from each storage format with decoding the images every epoch.';
   static override description = 'With no arguments: generates a synthetic Kaggle-layout set, then for every repeat preprocesses it into each format, measures bytes on disk, sequential uint8 and float reads and random reads, and trains from each format and from the images. Writes report.json, report.md, chart.svg and chart.html to --out and prints a table.';
   static override examples = [
@@ -15,6 +17,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     '<%= config.bin %> bench formats --formats raw,lmdb --repeat 1 --epochs 1 --count 40',
     '<%= config.bin %> bench formats --preset seed-exp3 --out ./exp3',
     '<%= config.bin %> bench formats --images ./train --labels ./trainLabels.csv --count 500 --json',
+    '<%= config.bin %> bench formats --consumer torch --formats raw,lmdb --count 96',
   ];
 
   static override flags = {
@@ -35,10 +38,13 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
     out: Flags.directory({ summary: 'Report folder. [default: ./retina-bench/<UTC time>]' }),
     'keep-data': Flags.boolean({ default: false, summary: 'Keep the images, datasets and training runs under OUT/work-XXXXXX.' }),
     threads: Flags.integer({ min: 1, summary: 'CPUs for preprocessing and feature extraction. [default: usable CPUs]' }),
+    consumer: Flags.option({ options: ['retina', 'torch'] as const, default: 'retina' as const, summary: "Who reads the datasets. torch: a PyTorch DataLoader per format into float batches beside the seed's torch.save-per-image and PIL paths, and an epoch of the seed model (torch) from each. [defaults with torch: 96 images at 299 px, inception-v3, 1 epoch]" })(),
+    python: Flags.string({ env: 'RETINA_PYTHON', summary: 'Python interpreter with torch for --consumer torch. [default: /usr/bin/python3]' }),
   };
 
-  public async run(): Promise<BenchReport> {
+  public async run(): Promise<BenchReport | TorchBenchReport> {
     const { flags } = await this.parse(BenchFormats);
+    if (flags.consumer === 'torch') return this.runTorch(flags);
     // First signal: stop after the running step (a training cannot be cut short) and clean up;
     // a second one quits at once, leaving OUT/work-XXXXXX behind.
     this.onStop('stopping after the current step');
@@ -57,6 +63,22 @@ export default class BenchFormats extends RetinaCommand<BenchReport> {
       for (const line of publishedLines(report)) this.log(line);
       this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
     }
+    return report;
+  }
+
+  private async runTorch(flags: RetinaFlags<typeof BenchFormats>): Promise<TorchBenchReport> {
+    for (const f of ['repeat', 'preset', 'cache-features', 'cold'] as const) {
+      if (flags[f] !== undefined && flags[f] !== false) throw new RetinaError('BAD_ARGUMENT', `--${f} applies to --consumer retina only`, { hint: `Drop --${f}.` });
+    }
+    this.onStop('stopping the study');
+    const { runTorchConsumerStudy } = await import('../../src/bench/torch-consumer.js');
+    const { renderTorchTable } = await import('../../src/bench/torch-report.js');
+    const report = await runTorchConsumerStudy({
+      images: flags.images, labels: flags.labels, count: flags.count, formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),
+      model: flags.model, epochs: flags.epochs, batchSize: flags['batch-size'], size: flags.size, seed: flags.seed, valFraction: flags['val-fraction'],
+      out: flags.out, keepData: flags['keep-data'], threads: flags.threads, python: flags.python, logger: this.logger, signal: this.signal,
+    });
+    if (!this.jsonEnabled()) this.log(`${renderTorchTable(report)}Report: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
     return report;
   }
 }

@@ -42,43 +42,50 @@ def _incomplete(dataset: str, missing: List[int], count: int, why: str = "") -> 
     )
 
 
-def _read_shard_manifest(directory: str) -> Optional[Dict[str, Any]]:
+def _read_shard_manifest(directory: str, verify: bool) -> Optional[Dict[str, Any]]:
     path = os.path.join(directory, SHARD_MANIFEST)
     try:
         raw = read_json(path)
     except FileNotFoundError:
         return None
-    return parse_shard_manifest(raw, path)
+    return parse_shard_manifest(raw, path, verify)
 
 
-def _scan_shards(dataset: str) -> Tuple[List[Dict[str, Any]], List[str]]:
+def _scan_shards(dataset: str, verify: bool) -> Tuple[List[Dict[str, Any]], List[Tuple[str, str]]]:
     """Complete shards under DATASET/shards in shard order, and why other shard folders are not."""
     try:
         names = sorted(os.listdir(os.path.join(dataset, SHARDS_DIR)))
     except FileNotFoundError:
         return [], []
     shards: List[Dict[str, Any]] = []
-    problems: List[str] = []
+    problems: List[Tuple[str, str]] = []
     for name in names:
         m = SHARD_NAME.match(name)
         if not m:
             continue  # .tmp-... and .old-... folders are not shards
         try:
-            manifest = _read_shard_manifest(os.path.join(dataset, SHARDS_DIR, name))
+            manifest = _read_shard_manifest(os.path.join(dataset, SHARDS_DIR, name), verify)
         except RetinaError as err:
-            problems.append(f"{name}: {err.message}")
+            problems.append((name, err.message))
             continue
         if manifest is None:
-            problems.append(f"{name}: no {SHARD_MANIFEST}")
+            problems.append((name, f"no {SHARD_MANIFEST}"))
         elif manifest["index"] != int(m.group(1)) or manifest["count"] != int(m.group(2)):
-            problems.append(f"{name}: shard.json says shard {manifest['index']} of {manifest['count']}")
+            problems.append((name, f"shard.json says shard {manifest['index']} of {manifest['count']}"))
         else:
             shards.append(manifest)
     return shards, problems
 
 
-def _combine(dataset: str, shards: List[Dict[str, Any]], problems: List[str]) -> Dict[str, Any]:
+def _combine(dataset: str, shards: List[Dict[str, Any]], problems: List[Tuple[str, str]]) -> Dict[str, Any]:
     """Shards that belong together as a dataset manifest (formats/dataset.ts combineShards)."""
+    why = "; ".join(f"{name}: {reason}" for name, reason in problems)
+    if not shards and problems:
+        # Shard folders whose shard.json is damaged are not "missing": say which file is corrupt.
+        name = problems[0][0]
+        m = SHARD_NAME.match(name)
+        raise RetinaError("CORRUPT", f"Dataset {dataset} has no usable shard: {why}", file=os.path.join(dataset, SHARDS_DIR, name, SHARD_MANIFEST),
+                          shard=int(m.group(1)) if m else None, hint="Rewrite the damaged shard (rerun its preprocess task with --force).")
     if not shards:
         raise RetinaError("NOT_FOUND", f"No complete shard in {os.path.join(dataset, SHARDS_DIR)}", file=dataset,
                           hint="Write the dataset first (`retina preprocess`); a shard becomes visible only when its task finished.")
@@ -92,12 +99,12 @@ def _combine(dataset: str, shards: List[Dict[str, Any]], problems: List[str]) ->
     present = {s["index"] for s in shards}
     missing = [i for i in range(first["count"]) if i not in present]
     if missing:
-        raise _incomplete(dataset, missing, first["count"], f" (unusable: {'; '.join(problems)})" if problems else "")
+        raise _incomplete(dataset, missing, first["count"], f" (unusable: {why})" if problems else "")
     return {"kind": "retina-dataset", "version": 1, "format": first["format"], "spec": first["spec"], "shardCount": first["count"],
             "records": sum(s["records"] for s in shards), "params": first["params"], "shards": sorted(shards, key=lambda s: s["index"])}
 
 
-def load_dataset_manifest(dataset: str) -> Dict[str, Any]:
+def load_dataset_manifest(dataset: str, verify: bool = True) -> Dict[str, Any]:
     """``manifest.json`` when present (each listed shard checked against its shard.json on disk),
     else the complete shards found, combined. NOT_FOUND, INCOMPLETE, BAD_INPUT or CORRUPT."""
     path = os.path.join(dataset, DATASET_MANIFEST)
@@ -105,14 +112,14 @@ def load_dataset_manifest(dataset: str) -> Dict[str, Any]:
         if not os.path.isdir(dataset):
             raise RetinaError("NOT_FOUND", f"No dataset at {dataset}", file=dataset,
                               hint="Check the path; datasets are written by `retina preprocess`.")
-        return _combine(dataset, *_scan_shards(dataset))
-    manifest = parse_dataset_manifest(read_json(path), path)
+        return _combine(dataset, *_scan_shards(dataset, verify))
+    manifest = parse_dataset_manifest(read_json(path), path, verify)
     listed = {s["index"] for s in manifest["shards"]}
     missing = [i for i in range(manifest["shardCount"]) if i not in listed]
     if missing:
         raise _incomplete(dataset, missing, manifest["shardCount"])
     for s in manifest["shards"]:
-        on_disk = _read_shard_manifest(shard_path(dataset, s["index"], s["count"]))
+        on_disk = _read_shard_manifest(shard_path(dataset, s["index"], s["count"]), verify)
         if on_disk is None:
             raise _incomplete(dataset, [s["index"]], s["count"])
         if on_disk != s:
@@ -218,6 +225,23 @@ class DatasetReader:
         shard = int(self._shard_of[k])
         return self._plans[shard].read(int(self._local_of[k]), self._shard_files(shard), self.verify)
 
+    def read_into(self, i: int, out: np.ndarray) -> None:
+        """Record ``i``'s tensor bytes into ``out`` (uint8, flat, ``spec.record_bytes`` long): one
+        copy from the file map (msgpack: after decoding), checksum checked unless verify=False."""
+        k = self._check(i)
+        shard = int(self._shard_of[k])
+        self._plans[shard].read_into(int(self._local_of[k]), self._shard_files(shard), self.verify, out)
+
+    def read_batch(self, indices: Any) -> np.ndarray:
+        """Records ``indices`` as one fresh array (N, *shape) of the stored dtype: each record copied
+        once, straight from the file map into the batch, checksums checked unless verify=False."""
+        idx = [self._check(i) for i in indices]
+        out = np.empty((len(idx), self.spec.record_bytes), dtype=np.uint8)
+        for k, i in enumerate(idx):
+            shard = int(self._shard_of[i])
+            self._plans[shard].read_into(int(self._local_of[i]), self._shard_files(shard), self.verify, out[k])
+        return out.view(self.spec.np_dtype).reshape((len(idx), *self.spec.shape))
+
     def tensor(self, i: int) -> np.ndarray:
         """Record ``i``'s tensor in the stored dtype and shape (a fresh array)."""
         return self.read_bytes(i).view(self.spec.np_dtype).reshape(self.spec.shape)
@@ -262,7 +286,7 @@ def open_dataset(path: "str | os.PathLike[str]", split: Optional[str] = None, ve
     path = os.fspath(path)
     if split is not None and split not in SPLITS:
         raise RetinaError("BAD_ARGUMENT", f"Expected split None, 'train' or 'val' but received {split!r}")
-    manifest = load_dataset_manifest(path)
+    manifest = load_dataset_manifest(path, verify)
     prepare = preparer(manifest["format"], os.path.join(path, DATASET_MANIFEST))
     plans = [prepare(shard_path(path, s["index"], s["count"]), s, verify) for s in manifest["shards"]]
     return DatasetReader(path, manifest, plans, split, verify)

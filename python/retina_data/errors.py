@@ -1,7 +1,7 @@
 """The error vocabulary of retina, for Python.
 
 Every failure retina_data reports on purpose is a :class:`RetinaError` with the same ``code``
-strings and process exit statuses as the TypeScript toolkit (``src/errors.ts``), structured
+strings and process exit statuses as the TypeScript toolkit (``src/core/errors.ts``), structured
 location fields (file, line, shard, record, id) and a one-line ``hint``. A script can branch on
 ``err.code`` or ``sys.exit(err.exit_code)`` and get what ``retina`` itself would exit with.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Optional
 
-#: Exit status of each code; identical to ``EXIT_CODES`` in src/errors.ts.
+#: Exit status of each code; identical to ``EXIT_CODES`` in src/core/errors.ts.
 EXIT_CODES: Dict[str, int] = {
     "BAD_ARGUMENT": 2,
     "BAD_INPUT": 3,
@@ -20,6 +20,7 @@ EXIT_CODES: Dict[str, int] = {
     "EXISTS": 7,
     "UNSUPPORTED": 8,
     "EXTERNAL": 9,
+    "DISK_FULL": 10,
     "ABORTED": 130,
 }
 

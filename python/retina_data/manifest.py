@@ -34,6 +34,60 @@ def _fail(where: str, field: str, expected: str, found: Any, shard: Optional[int
     )
 
 
+#: Keys of files written before retina added self-describing checksums (formats/manifest.ts
+#: LEGACY_*_KEYS): such a file is accepted without a checksum; any other key without one is damage.
+LEGACY_SHARD_KEYS = ("kind", "version", "format", "index", "count", "spec", "records", "splits", "labels", "files", "params", "createdAt")
+LEGACY_DATASET_KEYS = ("kind", "version", "format", "spec", "shardCount", "records", "splits", "labels", "params", "shards")
+_CHECKSUM_FORM = re.compile(r"^xxh64:[0-9a-f]{16}$")
+
+
+def canonical_json(v: Any) -> str:
+    """retina's canonical JSON (src/core/json-checksum.ts): sorted keys, no whitespace."""
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def check_json_checksum(body: Any, where: str, legacy_keys: Sequence[str], hint: str, shard: Optional[int] = None) -> str:
+    """Check the ``checksum`` field (``xxh64:<hex>`` of the canonical JSON of the other fields).
+    Returns "ok", or "legacy" for a file written before checksums (only ``legacy_keys``)."""
+    from .checksum import xxh64_int
+
+    if not isinstance(body, dict):
+        raise RetinaError("CORRUPT", f"{where}: expected a JSON object", file=where, shard=shard, hint=hint)
+    stated = body.get("checksum")
+    if stated is None:
+        unknown = [k for k in body if k not in legacy_keys]
+        if not unknown:
+            return "legacy"
+        raise RetinaError("CORRUPT", f'{where} has no "checksum" field and unexpected keys {", ".join(json.dumps(k) for k in unknown[:3])}: it cannot be trusted',
+                          file=where, shard=shard, hint=hint)
+    if not isinstance(stated, str) or not _CHECKSUM_FORM.match(stated):
+        raise RetinaError("CORRUPT", f'{where}: expected "checksum" of the form xxh64:<16 hex digits> but found {json.dumps(stated)[:40]}',
+                          file=where, shard=shard, hint=hint)
+    rest = {k: v for k, v in body.items() if k != "checksum"}
+    actual = f"xxh64:{xxh64_int(canonical_json(rest).encode('utf-8')):016x}"
+    if actual != stated:
+        raise RetinaError("CORRUPT", f"{where} fails its checksum (its values hash to {actual}, the file says {stated}): it was damaged or edited",
+                          file=where, shard=shard, hint=hint)
+    return "ok"
+
+
+_SHARD_HINT = "shard.json was damaged or edited after it was written; rewrite this shard (rerun its preprocess task with --force); re-indexing cannot repair it."
+_DATASET_HINT = "manifest.json was damaged or edited; run `retina index` to rebuild it from the shards (each shard.json is checked by its own checksum)."
+
+
+def _check_totals(where: str, v: Dict[str, Any], shard: Optional[int] = None) -> None:
+    """split and label counts must add up to ``records``."""
+    splits, labels, records = v.get("splits"), v.get("labels"), v["records"]
+    if not isinstance(splits, dict) or not all(_is_int(n) for n in splits.values()):
+        _fail(where, "splits", "an object of counts", splits, shard)
+    if not isinstance(labels, dict) or not all(_is_int(n) for n in labels.values()):
+        _fail(where, "labels", "an object of counts", labels, shard)
+    if splits.get("train", 0) + splits.get("val", 0) != records:
+        _fail(where, "splits", f"train + val = records ({records})", splits, shard)
+    if sum(labels.values()) != records:
+        _fail(where, "labels", f"counts summing to records ({records})", labels, shard)
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
@@ -85,8 +139,12 @@ def parse_spec(v: Any, where: str) -> Spec:
     return Spec(v["dtype"], tuple(shape))
 
 
-def parse_shard_manifest(v: Any, where: str) -> Dict[str, Any]:
-    """Validate a parsed ``shard.json`` (formats/manifest.ts parseShardManifest); returns it."""
+def parse_shard_manifest(v: Any, where: str, verify: bool = True) -> Dict[str, Any]:
+    """Validate a parsed ``shard.json`` (formats/manifest.ts parseShardManifest): its checksum
+    (unless ``verify`` is False), its fields and its totals; returns it."""
+    if verify:
+        index = v.get("index") if isinstance(v, dict) else None
+        check_json_checksum(v, where, LEGACY_SHARD_KEYS, _SHARD_HINT, index if _is_int(index) else None)
     check_kind_version(v, where, "retina-shard")
     if not isinstance(v.get("format"), str) or not v["format"]:
         _fail(where, "format", "a format name", v.get("format"))
@@ -112,11 +170,15 @@ def parse_shard_manifest(v: Any, where: str) -> Dict[str, Any]:
             _fail(where, f"files[{i}].bytes", "a non-negative integer", f.get("bytes"), index)
         if not isinstance(f.get("xxh64"), str) or not _HEX16.match(f["xxh64"]):
             _fail(where, f"files[{i}].xxh64", "16 hex digits", f.get("xxh64"), index)
+    _check_totals(where, v, index)
     return v
 
 
-def parse_dataset_manifest(v: Any, where: str) -> Dict[str, Any]:
-    """Validate a parsed dataset ``manifest.json`` (formats/manifest.ts parseDatasetManifest)."""
+def parse_dataset_manifest(v: Any, where: str, verify: bool = True) -> Dict[str, Any]:
+    """Validate a parsed dataset ``manifest.json`` (formats/manifest.ts parseDatasetManifest):
+    checksum (unless ``verify`` is False), fields, and totals equal to the sums over its shards."""
+    if verify:
+        check_json_checksum(v, where, LEGACY_DATASET_KEYS, _DATASET_HINT)
     check_kind_version(v, where, "retina-dataset")
     if not isinstance(v.get("format"), str):
         _fail(where, "format", "a format name", v.get("format"))
@@ -129,7 +191,25 @@ def parse_dataset_manifest(v: Any, where: str) -> Dict[str, Any]:
     if not isinstance(shards, list):
         _fail(where, "shards", "an array of shard manifests", shards)
     for i, s in enumerate(shards):
-        parse_shard_manifest(s, f"{where} shards[{i}]")
+        parse_shard_manifest(s, f"{where} shards[{i}]", verify)
+    _check_totals(where, v)
+    if sum(s["records"] for s in shards) != v["records"]:
+        _fail(where, "records", f"the sum over its shards ({sum(s['records'] for s in shards)})", v["records"])
+    split_sums: Dict[str, int] = {"train": 0, "val": 0}
+    label_sums: Dict[str, int] = {}
+    for s in shards:
+        for k in split_sums:
+            split_sums[k] += s["splits"].get(k, 0)
+        for k, n in s["labels"].items():
+            label_sums[k] = label_sums.get(k, 0) + n
+    if {"train": v["splits"].get("train", 0), "val": v["splits"].get("val", 0)} != split_sums:
+        _fail(where, "splits", canonical_json(split_sums), v["splits"])
+    if v["labels"] != label_sums:
+        _fail(where, "labels", canonical_json(label_sums), v["labels"])
+    for s in shards:
+        if s["count"] != v["shardCount"] or s["format"] != v["format"]:
+            _fail(where, "shardCount", f"the count and format of its shards (shard {s['index']}: {s['count']}, {s['format']})",
+                  f"{v['shardCount']}, {v['format']}")
     return v
 
 

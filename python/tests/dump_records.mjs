@@ -2,7 +2,7 @@
 // tests can compare every record byte for byte. For each DATASET OUT pair: OUT.bin holds the
 // tensor bytes of every record in order, OUT.json their {id, label, split}; with --normalize,
 // OUT.float32 holds record 0 through retina's byte->float path (toNetworkInput).
-// Modules are found by what they export, not by path, so moving files within dist/ does not break it.
+// Modules are found by what they export, not by path, so moving or renaming files in dist/ does not break it.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -10,18 +10,20 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function findModule(dir, fileName, exported) {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) {
-      const found = findModule(path, fileName, exported);
-      if (found) return found;
-    } else if (name === fileName && readFileSync(path, 'utf8').includes(`export async function ${exported}(`)) {
-      return path;
-    } else if (name === fileName && readFileSync(path, 'utf8').includes(`export function ${exported}(`)) {
-      return path;
+  // Any compiled module exporting the function will do (files get renamed); one named fileName first.
+  const found = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.js')) {
+        const text = readFileSync(path, 'utf8');
+        if (text.includes(`export async function ${exported}(`) || text.includes(`export function ${exported}(`)) found.push(path);
+      }
     }
-  }
-  return undefined;
+  };
+  walk(dir);
+  return found.find((p) => p.endsWith(`/${fileName}`)) ?? found[0];
 }
 
 function load(fileName, exported) {

@@ -19,7 +19,7 @@ import retina_data
 from retina_data import RetinaError, open_dataset
 from retina_data.manifest import DTYPES
 
-from conftest import FORMATS, PYTHON_DIR, SIZE, VARIANTS, can_drop_privileges, run_cli
+from conftest import FORMATS, PYTHON_DIR, SIZE, VARIANTS, can_drop_privileges, restamp, run_cli
 
 VARIANT_KEYS = [(f, d) for f, d, _ in VARIANTS]
 
@@ -138,8 +138,13 @@ def test_damaged_lmdb_pages_are_corrupt_naming_shard_and_record(copy_dataset):
 
 
 READ_ALL = """
-import json, sys
+import json, os, sys
 import retina_data
+try:  # the setup must really be read-only for this process
+    open(os.path.join(sys.argv[1], "probe"), "w")
+    sys.exit("the dataset folder is writable for the reader: the test proves nothing")
+except PermissionError:
+    pass
 ds = retina_data.open_dataset(sys.argv[1])
 print(json.dumps([ds[i][0].tobytes().hex()[:64] + str(ds[i][1]) + ds[i][2] for i in range(len(ds))]))
 """
@@ -197,7 +202,7 @@ def test_lmdb_data_format_1_through_the_lmdb_module_read_only_without_a_lock_fil
         for f in manifest["files"]:
             if f["name"] == "data.mdb":
                 f["bytes"], f["xxh64"] = size, digest
-        (shard / "shard.json").write_text(json.dumps(manifest))
+        (shard / "shard.json").write_text(json.dumps(restamp(manifest)))
     from retina_data.formats.lmdb import data_version
 
     assert data_version(str(next(dst.glob("shards/*/data.mdb")))) == 1
@@ -230,3 +235,24 @@ def test_float_datasets_hold_pixel_over_255(datasets):
         ref = u8[u8.ids.index(ds.ids[0])][0] / 255.0
         assert np.abs(x - ref).max() <= 1 / 255 + 1e-3
     assert retina_data.open_dataset(datasets[("msgpack", "float32")]).dtype == np.dtype("<f4")
+
+
+def test_lmdb_small_records_stored_inline_in_leaf_pages(datasets, tmp_path):
+    """8x8x3 records (192 bytes) live inside LMDB's leaf pages, not on overflow pages; 60 of them
+    fill several leaves under a branch page. Same bytes as retina's reader."""
+    src = tmp_path / "kaggle"
+    run_cli("fixtures", "--out", str(src), "--count", "60", "--seed", "3", "--size", "64x48", "--log-level", "warn")
+    out = tmp_path / "lmdb-8"
+    run_cli("preprocess", "--images", str(src / "train"), "--labels", str(src / "trainLabels.csv"), "--out", str(out),
+            "--format", "lmdb", "--size", "8", "--threads", "1", "--log-level", "warn")
+    r = subprocess.run(["node", str(Path(__file__).with_name("dump_records.mjs")), str(out), str(tmp_path / "dump")],
+                       cwd=PYTHON_DIR.parent, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    want = np.fromfile(tmp_path / "dump.bin", dtype=np.uint8).reshape(-1, 8 * 8 * 3)
+    ds = open_dataset(out)
+    assert (ds._plans[0].pages == -1).all(), "expected values stored inline"
+    mdb = (out / "shards" / "shard-00000-of-00001" / "data.mdb").read_bytes()
+    assert struct.unpack_from("<H", mdb, 96 + 6)[0] >= 2 or struct.unpack_from("<H", mdb, 4096 + 96 + 6)[0] >= 2, "expected a tree of depth >= 2"
+    assert len(ds) == len(want)
+    for i in range(len(ds)):
+        assert ds[i][0].tobytes() == want[i].tobytes()

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RetinaError, messageOf } from '../core/errors.js';
 import type { BackendProvider } from './provider.js';
 import { webgpuProvider } from './webgpu/webgpu-provider.js';
+import { onnxruntimeProvider } from './onnxruntime/onnxruntime-provider.js';
 
 /** Import a package that may not be installed, without making it a dependency. */
 async function optionalImport(specifier: string): Promise<unknown> {
@@ -86,15 +87,33 @@ const cpuProvider: BackendProvider = {
   },
 };
 
+/**
+ * Start the first of the tfjs backends `names` that starts, for a provider (`forWhom`) that runs
+ * only part of the work itself; throws with every reason when none does.
+ */
+export async function activateTfjsFor(forWhom: string, names: string[]): Promise<void> {
+  const reasons: string[] = [];
+  for (const name of names) {
+    try {
+      await backendProvider(name).activate();
+      return;
+    } catch (err) {
+      reasons.push(`${name}: ${messageOf(err)}`);
+    }
+  }
+  throw new RetinaError('EXTERNAL', `${forWhom} needs a tfjs backend for the rest of the work and none started (${reasons.join('; ')})`);
+}
+
 const providers = new Map<string, BackendProvider>([
   [tensorflowProvider.name, tensorflowProvider],
   [webgpuProvider.name, webgpuProvider],
+  [onnxruntimeProvider.name, onnxruntimeProvider],
   [wasmProvider.name, wasmProvider],
   [cpuProvider.name, cpuProvider],
 ]);
 
 /** The order `--backend auto` tries providers in; the first one that activates wins. */
-export const AUTO_ORDER: string[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const AUTO_ORDER: string[] = ['tensorflow', 'webgpu', 'onnxruntime', 'wasm', 'cpu'];
 
 /**
  * Register (or replace) a backend provider. `autoBefore` puts it into `AUTO_ORDER` before that
@@ -128,6 +147,10 @@ export interface SelectedBackend {
   provider: BackendProvider;
   /** Why `auto` skipped the providers before this one. */
   skipped: { name: string; reason: string }[];
+  /** Chosen by `auto` (so a model ONNX Runtime cannot run falls back to tfjs instead of failing). */
+  auto: boolean;
+  /** The tfjs backend left active (differs from `name` for onnxruntime, which trains the head on wasm). */
+  tfjsBackend: string;
 }
 
 /** Selections made so far, by request, so that repeated calls (one per command) are cheap. */
@@ -141,14 +164,14 @@ const selected = new Map<string, SelectedBackend>();
  */
 export async function selectBackend(requested = 'auto'): Promise<SelectedBackend> {
   const before = selected.get(requested);
-  if (before && tf.getBackend() === before.name) return before;
+  if (before && tf.getBackend() === before.tfjsBackend) return before;
   const restore = console.log;
   console.log = (...args: unknown[]) => console.error(...args);
   try {
     if (requested !== 'auto') {
       const provider = backendProvider(requested);
       await provider.activate();
-      const s: SelectedBackend = { name: provider.name, provider, skipped: [] };
+      const s: SelectedBackend = { name: provider.name, provider, skipped: [], auto: false, tfjsBackend: tf.getBackend() };
       selected.set(requested, s);
       return s;
     }
@@ -163,7 +186,7 @@ export async function selectBackend(requested = 'auto'): Promise<SelectedBackend
       }
       try {
         await provider.activate();
-        const s: SelectedBackend = { name, provider, skipped };
+        const s: SelectedBackend = { name, provider, skipped, auto: true, tfjsBackend: tf.getBackend() };
         selected.set(requested, s);
         return s;
       } catch (err) {

@@ -27,4 +27,9 @@ export interface BackendProvider {
    * nothing it prints reaches the user). An explicit `--backend` always activates, to report fully.
    */
   autoSkipReason?(): string | undefined;
+  /**
+   * Set when frozen forward passes run outside tfjs (`onnxruntime`: an ONNX graph built from the
+   * tfjs model); tfjs then only trains the head, on the backend `activate` started.
+   */
+  readonly frozenForward?: 'onnxruntime';
 }

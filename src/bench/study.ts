@@ -110,6 +110,7 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
     const imageFiles = await studyImageFiles(config.images, config.labels);
     const imagesBytes = (await Promise.all(imageFiles.map(bytesUnder))).reduce((a, b) => a + b, 0);
 
+    log.info(`training: frozen ${config.model} with random weights in every run; the study measures time, and its kappa says nothing about the data (train with --weights for that)`);
     // 2. The repeats.
     const runs: RunMeasurement[] = [];
     let backend = 'unknown';

@@ -5,8 +5,8 @@ import { decimal, fraction, type FlagRecord } from './flag-spec.js';
 export const BACKEND_FLAG = {
   kind: 'string',
   default: 'auto',
-  summary: 'tfjs backend: auto, tensorflow (tfjs-node[-gpu] if installed), webgpu (a GPU via Vulkan), wasm or cpu.',
-  description: 'auto picks tensorflow when @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is installed, else webgpu when a GPU adapter is found, else wasm (SIMD), else cpu.',
+  summary: 'Backend: auto, tensorflow (tfjs-node[-gpu] if installed), webgpu (a GPU via Vulkan), onnxruntime (frozen forward passes in ONNX Runtime), wasm or cpu.',
+  description: 'auto picks tensorflow when @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is installed, else webgpu when a GPU adapter is found, else onnxruntime when onnxruntime-node loads (frozen forward passes in ONNX Runtime, the head on wasm), else wasm (SIMD), else cpu. --log-level debug says why each one was skipped.',
 } as const;
 
 /**
@@ -20,7 +20,7 @@ export const TRAIN_FLAGS = {
   images: { kind: 'string', path: 'directory', summary: 'Images folder for --source images [default: ./train].' },
   labels: { kind: 'string', path: 'file', summary: 'Labels CSV for --source images [default: ./trainLabels.csv].' },
   model: { kind: 'string', options: MODEL_NAMES, default: 'inception-v3', summary: 'Network.' },
-  weights: { kind: 'string', path: 'file', summary: 'A tfjs layers model.json to use as the backbone (e.g. converted Keras ImageNet InceptionV3).' },
+  weights: { kind: 'string', path: 'file', summary: 'Backbone weights: Keras\' InceptionV3 .h5 (the ImageNet file: see `retina weights`) or a tfjs layers model.json [default: random, which learns little frozen].' },
   'fine-tune': { kind: 'boolean', default: false, summary: 'Train every layer (default: frozen backbone, new 5-grade head).' },
   epochs: { kind: 'integer', min: 1, default: 15, summary: 'Epochs.' },
   'batch-size': { kind: 'integer', min: 1, default: 32, summary: 'Images per step.' },
@@ -38,4 +38,8 @@ export const TRAIN_FLAGS = {
   normalize: { kind: 'string', options: ['none', 'ben-graham'], default: 'none', summary: 'Transform for --source images (as retina preprocess).' },
   'val-fraction': { kind: 'number', parse: fraction, default: 0.1, summary: 'Validation share of patients for --source images (as retina preprocess).' },
   'split-seed': { kind: 'integer', default: 0, summary: 'Split seed for --source images (as retina preprocess --seed).' },
+  engine: { kind: 'string', options: ['tfjs', 'torch'], default: 'tfjs', helpGroup: 'ENGINE', summary: 'tfjs: retina\'s own trainer; torch: PyTorch (python -m retina_data.train, torchvision InceptionV3; --weights takes a torchvision state_dict file).' },
+  python: { kind: 'string', env: 'RETINA_PYTHON', helpGroup: 'ENGINE', summary: 'Python interpreter for --engine torch (with torch and torchvision) [default: /usr/bin/python3].' },
+  device: { kind: 'string', options: ['auto', 'cpu', 'cuda'], helpGroup: 'ENGINE', summary: 'Device for --engine torch [default: auto: cuda when available].' },
+  workers: { kind: 'integer', min: 0, helpGroup: 'ENGINE', summary: 'DataLoader worker processes for --engine torch [default: 0 on CPU, up to 8 on a GPU].' },
 } as const satisfies FlagRecord;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { ensureDir } from './ensure-dir.js';
+import { removeDeadTemps } from './stale-temps.js';
 
 /**
  * Write-then-rename, the one way retina puts a file or folder in place: readers see the old
@@ -14,6 +16,16 @@ export const TEMP_MARK = '.tmp-';
 /** A fresh temporary sibling of `path` (same folder, so the rename never crosses a file system). */
 export function tempSibling(path: string): string {
   return `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Remove `<path>.tmp-<pid>-*` left by writers of the same name that were killed (their pid is
+ * gone; see stale-temps.ts): the next run that writes the name owns its leftovers.
+ */
+export async function removeDeadSiblings(path: string): Promise<string[]> {
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const prefix = `${basename(path)}${TEMP_MARK}`;
+  return removeDeadTemps(dirname(path), names.filter((n) => n.startsWith(prefix)));
 }
 
 /** True for temporary names and folders set aside by `replaceDir`, which readers ignore. */
@@ -55,6 +67,7 @@ export interface AtomicWriteOptions {
 /** Write `data` to `path` atomically: a temp sibling, (fsync,) rename, (fsync the folder). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   const durable = opts.durable ?? true;
+  await removeDeadSiblings(path);
   const tmp = tempSibling(path);
   try {
     if (durable) {
@@ -112,8 +125,11 @@ export async function replaceDir(from: string, to: string): Promise<void> {
  * `dir` (see `replaceDir`). On any failure the temporary folder is removed and `dir` is untouched.
  */
 export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  // Not mkdir(recursive): under /proc that spun for minutes; ensureDir fails at once instead.
+  await ensureDir(dirname(dir));
+  await removeDeadSiblings(dir);
   const tmp = tempSibling(dir);
-  await mkdir(tmp, { recursive: true });
+  await mkdir(tmp);
   try {
     await fill(tmp);
     await replaceDir(tmp, dir);

@@ -12,7 +12,8 @@ export type RetinaErrorCode =
   | 'EXISTS'
   | 'UNSUPPORTED'
   | 'ABORTED'
-  | 'EXTERNAL';
+  | 'EXTERNAL'
+  | 'DISK_FULL';
 
 /** Where a problem is: any subset of these fields names it precisely. */
 export interface ErrorLocation {
@@ -34,6 +35,8 @@ export const EXIT_CODES: Readonly<Record<RetinaErrorCode, number>> = {
   UNSUPPORTED: 8,
   ABORTED: 130,
   EXTERNAL: 9,
+  /** No space left (ENOSPC, EDQUOT): free space, then rerun. Its own code so scripts can tell it from damage. */
+  DISK_FULL: 10,
 };
 
 /** What each code means, for `--help`. */
@@ -47,6 +50,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<RetinaErrorCode, string>> = {
   UNSUPPORTED: 'unsupported (a format, dtype or backend)',
   EXTERNAL: 'an external tool failed (sbatch, a native library)',
   ABORTED: 'interrupted (SIGINT/SIGTERM)',
+  DISK_FULL: 'the disk is full (nothing half-written is left)',
 };
 
 /** The exit status for `code`. */

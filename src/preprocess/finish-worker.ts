@@ -9,13 +9,14 @@ export interface FinishTask {
 }
 
 const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+const isPos = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 function isFinishTask(v: unknown): v is FinishTask {
   const t = v as { work?: Partial<WorkingImage>; transform?: Partial<TransformOptions> } | null;
   if (typeof t !== 'object' || t === null || typeof t.work !== 'object' || typeof t.transform !== 'object') return false;
   const w = t.work, o = t.transform;
   return w.data instanceof Uint8Array && isInt(w.width) && isInt(w.height) && w.data.length === w.width * w.height * 3
-    && isInt(w.originalWidth) && isInt(w.originalHeight)
+    && isInt(w.originalWidth) && isInt(w.originalHeight) && isPos(w.scaleX) && isPos(w.scaleY) && isInt(w.orientation) && w.orientation <= 8
     && isInt(o.size) && (o.crop === 'auto' || o.crop === 'none') && (o.normalize === 'none' || o.normalize === 'ben-graham')
     && (o.dtype === 'uint8' || o.dtype === 'float16' || o.dtype === 'float32');
 }

@@ -1,17 +1,15 @@
-import { open, readFile } from 'node:fs/promises';
+import { openRegularFile } from '../core/regular-file.js';
 
 /**
- * The whole content of a file in one positioned read into one buffer of its size.
- * `fs.promises.readFile` reads in 512 KiB chunks and concatenates them: for a 1.5 MB Kaggle
- * original that is more threadpool round trips and an extra copy (~0.1 ms of the ~17 ms per
- * image). A file that shrinks while read gives what was there; a size of 0 (empty, or a special
- * file that does not know its size) goes to `readFile`.
+ * The whole content of a regular file (see openRegularFile: special files and files over the cap
+ * are refused) in one positioned read into one buffer of its size. `fs.promises.readFile` reads in
+ * 512 KiB chunks and concatenates them: for a 1.5 MB Kaggle original that is more threadpool round
+ * trips and an extra copy (~0.1 ms of the ~17 ms per image). A file that shrinks while read gives
+ * what was there; one that grows gives its size at open.
  */
-export async function readWholeFile(file: string): Promise<Uint8Array> {
-  const fh = await open(file, 'r');
+export async function readWholeFile(file: string, maxBytes?: number): Promise<Uint8Array> {
+  const { fh, size } = await openRegularFile(file, maxBytes);
   try {
-    const { size } = await fh.stat();
-    if (size === 0) return await readFile(fh);
     const buf = Buffer.allocUnsafeSlow(size);
     let off = 0;
     while (off < size) {

@@ -2,14 +2,15 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/format-registry.js';
-import type { RecordMeta, ShardManifest, ShardWriter, TensorSpec } from '../../formats/types.js';
+import type { RecordMeta, ShardManifest, ShardWriter, Split, TensorSpec } from '../../formats/types.js';
 import { canonicalJson } from '../../formats/manifest.js';
+import { checkWritableDir } from '../core/ensure-dir.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { readLabels, type RowProblem } from '../labels.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { compareIds, shardOf, type ShardSpec } from '../shard-assign.js';
-import { assignSplits } from '../split.js';
+import { assignSplits, emptySplitWarning } from '../split.js';
 import { FLOAT_RANGE } from '../finish.js';
 import type { TransformOptions } from '../transform.js';
 import { createFinisher } from './finish-pool.js';
@@ -18,10 +19,10 @@ import { transformInOrder } from './pipeline.js';
 import { createProgress } from './preprocess-progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
-import { invalidInputError, validateInputs } from './validate.js';
+import { invalidInputError, validateInputs, type InputItem } from './validate.js';
 
-/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones. */
-export const TRANSFORM_VERSION = 1;
+/** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones (2: #15 fidelity: fractional box, true Gaussian). */
+export const TRANSFORM_VERSION = 2;
 
 export interface PreprocessOptions {
   images: string;
@@ -45,8 +46,51 @@ export interface PreprocessOptions {
   progress?: boolean;
   /** Seconds between progress lines when stderr is not a TTY. */
   progressIntervalS?: number;
+  /** Write an empty dataset when no row is usable (default: BAD_INPUT). */
+  allowEmpty?: boolean;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
   signal?: AbortSignal;
+}
+
+/** What `validatePreprocess` needs: the options that decide whether a run can succeed at all. */
+export type PreprocessCheck = Pick<PreprocessOptions, 'images' | 'labels' | 'out' | 'format' | 'valFraction' | 'seed' | 'limit' | 'skipInvalid' | 'idColumn' | 'labelColumn' | 'allowEmpty'> & { shard: Pick<ShardSpec, 'count'> };
+
+/**
+ * Everything `preprocess` checks before any work, in one place so `retina slurm preprocess` runs
+ * the very same checks before `sbatch` (instead of queueing N tasks that would each fail on them):
+ * format and fraction, every labels row against the images folder (invalid rows stop the run
+ * unless skipInvalid), the shard count of an existing dataset, and an empty split (a warning).
+ *
+ * @throws RetinaError BAD_ARGUMENT, NOT_FOUND, BAD_INPUT (invalid rows).
+ */
+export async function validatePreprocess(opts: PreprocessCheck, log: Logger = silentLogger): Promise<{ items: InputItem[]; problems: RowProblem[]; splits: Map<string, Split> }> {
+  if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
+  if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
+  await loadFormat(opts.format);
+  const [labels, images] = await Promise.all([
+    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
+    indexImages(opts.images),
+  ]);
+  const { items, problems } = validateInputs(labels, images);
+  log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
+  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
+  if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
+  if (items.length === 0 && !opts.allowEmpty) {
+    throw new RetinaError('BAD_INPUT', `${opts.labels} has no usable row (${labels.total} data rows${problems.length ? `, ${problems.length} unusable` : ''}): the dataset would be empty`, {
+      location: { file: opts.labels }, hint: 'Check the labels file (a header-only CSV has no rows); pass --allow-empty to write an empty dataset on purpose.',
+    });
+  }
+  await refuseOtherShardCount(resolve(opts.out), opts.shard.count);
+  const splits = assignSplits(items, opts.valFraction, opts.seed);
+  // Refused here, not at train time after hours of preprocessing: every shard task sees the same split.
+  const trainCount = items.reduce((n, it) => n + ((splits.get(it.id) ?? 'train') === 'train' ? 1 : 0), 0);
+  if (items.length > 0 && trainCount === 0) {
+    throw badArgument('--val-fraction', 'a fraction that leaves at least one patient for training', opts.valFraction,
+      `All ${items.length} images went to the validation split; lower --val-fraction (e.g. 0.1).`);
+  }
+  const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
+  if (emptySplit) log.warn(emptySplit);
+  return { items: [...items], problems: [...problems], splits };
 }
 
 /** `retina preprocess --json`. */
@@ -89,21 +133,9 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   const log = opts.logger ?? silentLogger;
   const out = resolve(opts.out);
   const { index, count } = opts.shard;
-  if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
-  if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
-  await loadFormat(opts.format);
+  await checkWritableDir(out, 'the dataset folder');
   const { cpus, source } = usableCpus(opts.threads);
-
-  const [labels, images] = await Promise.all([
-    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
-    indexImages(opts.images),
-  ]);
-  const { items, problems } = validateInputs(labels, images);
-  log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
-  if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
-  if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
-
-  const splits = assignSplits(items, opts.valFraction, opts.seed);
+  const { items, problems, splits } = await validatePreprocess(opts, log);
   const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
   const mine = shardOf(sorted, index, count);
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };
@@ -119,13 +151,11 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
-  await refuseOtherShardCount(out, count, shardText);
   const status = await shardStatus(out, index, count, { verify: true });
   if (status.state === 'complete') {
     const m = status.manifest;
-    const differs = m.format !== opts.format ? `format ${m.format}`
-      : canonicalJson(m.spec) !== canonicalJson(spec) ? `spec ${canonicalJson(m.spec)}`
-      : canonicalJson(m.params) !== canonicalJson(params) ? `parameters ${canonicalJson(m.params)}` : undefined;
+    const changes = differences({ format: m.format, ...m.spec, ...m.params }, { format: opts.format, ...spec, ...params });
+    const differs = changes.length ? changes.join(', ') : undefined;
     if (differs === undefined && !opts.force) {
       log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
       // A run killed between closing its only shard and indexing still gets its manifest.json.
@@ -133,7 +163,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
       return result(m, 0, true, indexed?.manifest ?? null);
     }
     if (differs !== undefined && !opts.force) {
-      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings (${differs})`, {
+      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings: ${differs}`, {
         location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
       });
     }
@@ -203,7 +233,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
  * a Slurm resubmission whose array variables were read as a whole array (`--array=5` looks like
  * a one-task array: shard 0/1): writing would leave a dataset no reader can combine.
  */
-async function refuseOtherShardCount(out: string, count: number, shardText: string): Promise<void> {
+async function refuseOtherShardCount(out: string, count: number): Promise<void> {
   let names: string[];
   try {
     names = await readdir(join(out, 'shards'));
@@ -212,9 +242,9 @@ async function refuseOtherShardCount(out: string, count: number, shardText: stri
   }
   const other = names.map((n) => /^shard-\d+-of-(\d+)$/.exec(n)?.[1]).find((c) => c !== undefined && Number(c) !== count);
   if (other !== undefined) {
-    throw new RetinaError('BAD_ARGUMENT', `Expected shards of ${count} in ${out} for shard ${shardText}, but it holds shards of ${Number(other)}`, {
+    throw new RetinaError('BAD_ARGUMENT', `${out} holds shards of ${Number(other)}, not of ${count}: a dataset's shard count is fixed when it is first written`, {
       location: { file: join(out, 'shards') },
-      hint: `Pass --shard INDEX/${Number(other)} (in a Slurm resubmission: --shard $SLURM_ARRAY_TASK_ID/${Number(other)}), or use another --out.`,
+      hint: `Pass --shard INDEX/${Number(other)} (retina slurm preprocess: --tasks ${Number(other)}; in a Slurm resubmission: --shard $SLURM_ARRAY_TASK_ID/${Number(other)}), or use another --out.`,
     });
   }
 }
@@ -223,4 +253,14 @@ function abortedError(shard: string, cause?: unknown): RetinaError {
   return new RetinaError('ABORTED', `Interrupted: shard ${shard} was not written (its partial files were removed)`, {
     location: { shard: Number(shard.split('/')[0]) }, hint: 'Rerun the same command to redo it.', ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/**
+ * The settings that differ between a written shard and this run, by name, as `name: was X, now Y`
+ * (a user who sees "other settings" must not have to diff two JSON objects by eye).
+ */
+export function differences(written: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(written), ...Object.keys(now)])].sort();
+  const show = (v: unknown) => (v === undefined ? 'unset' : canonicalJson(v));
+  return keys.filter((k) => canonicalJson(written[k] ?? null) !== canonicalJson(now[k] ?? null)).map((k) => `${k}: written with ${show(written[k])}, this run ${show(now[k])}`);
 }

@@ -32,10 +32,23 @@ const SHOWN = 5;
 export function validateInputs(labels: ReadLabelsResult, images: ImageIndex): Validation {
   const items: InputItem[] = [];
   const problems = [...labels.problems];
+  // Duplicates are judged on the file an id resolves to, not on the id's text: `10_left` and
+  // `10_left.jpeg` (or a symlink to another image) would store one image twice, maybe with two grades.
+  const byFile = new Map<string, { id: string; line: number }>();
   for (const row of labels.rows) {
     const file = images.find(row.id);
-    if (file === undefined) problems.push({ kind: 'missing-file', id: row.id, line: row.line, reason: `no image file ${row.id}.jpeg/.jpg/.png/.tif/.tiff in ${images.dir}` });
-    else items.push({ ...row, file });
+    if (file === undefined) {
+      problems.push({ kind: 'missing-file', id: row.id, line: row.line, reason: `no image file ${row.id}.jpeg/.jpg/.png/.tif/.tiff in ${images.dir}` });
+      continue;
+    }
+    const real = images.realPath(file);
+    const first = byFile.get(real);
+    if (first) {
+      problems.push({ kind: 'duplicate', id: row.id, line: row.line, reason: `the same image file as ${first.id} on line ${first.line} (${real})` });
+      continue;
+    }
+    byFile.set(real, { id: row.id, line: row.line });
+    items.push({ ...row, file });
   }
   problems.sort((a, b) => a.line - b.line);
   return { items, problems };

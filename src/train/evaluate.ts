@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { DEFAULT_LABELS } from '../defaults.js';
 import { silentLogger, type Logger } from '../core/log.js';
@@ -10,6 +9,7 @@ import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedK
 import { NUM_CLASSES } from './models/model-registry.js';
 import { openDatasetSource, openSource, type SampleSource } from './sources.js';
 import { resolve } from 'node:path';
+import { openGraderForward } from './grader-forward.js';
 
 export interface EvaluateOptions {
   /** RUN_DIR, its model/ folder, or a model.json. */
@@ -41,6 +41,8 @@ export interface EvaluateResult {
   seconds: number;
   imagesPerSecond: number;
   backend: string;
+  /** What ran the network: `onnxruntime`, or the tfjs backend. */
+  engine: string;
 }
 
 /** Grade a split of a dataset with a trained model and score it (loss, accuracy, kappa, confusion). */
@@ -64,7 +66,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     });
   }
   const where = opts.data ?? opts.images!;
+  let forward: Awaited<ReturnType<typeof openGraderForward>> | undefined;
   try {
+    forward = await openGraderForward({ grader, selected: backend, log });
     if (source.spec.shape.join('x') !== grader.inputShape.join('x')) {
       throw new RetinaError('BAD_INPUT', `The model takes ${grader.inputShape.join('x')} images but ${where} holds ${source.spec.shape.join('x')}`, { location: { file: where } });
     }
@@ -76,9 +80,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const probs = new Float32Array(indices.length * NUM_CLASSES);
     let at = 0;
     for await (const b of batches(source, indices, batchSize)) {
-      const p = tf.tidy(() => grader.model.predict(tf.tensor4d(b.x, [b.size, ...grader.inputShape]), { batchSize: 8 }) as tf.Tensor);
-      probs.set(await p.data() as Float32Array, at * NUM_CLASSES);
-      p.dispose();
+      probs.set(await forward.run(b.x, [b.size, ...grader.inputShape]), at * NUM_CLASSES);
       at += b.size;
     }
     const predicted = argmaxRows(probs, NUM_CLASSES);
@@ -89,12 +91,27 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       accuracy: accuracy(labels, predicted),
       kappa: quadraticWeightedKappa(labels, predicted, NUM_CLASSES),
       confusion: confusionMatrix(labels, predicted, NUM_CLASSES),
-      seconds, imagesPerSecond: indices.length / seconds, backend: backend.name,
+      seconds, imagesPerSecond: indices.length / seconds, backend: backend.name, engine: forward.engine,
     };
     log.info(`evaluate: ${indices.length} ${split} images: loss ${result.loss.toFixed(4)}, accuracy ${result.accuracy.toFixed(3)}, kappa ${result.kappa.toFixed(3)}`);
     return result;
   } finally {
+    await forward?.dispose();
     grader.model.dispose();
     await source.close();
   }
+}
+
+/** The human-readable report `retina evaluate` prints on stdout: scores and the confusion matrix. */
+export function formatEvaluation(r: EvaluateResult): string[] {
+  const width = Math.max(4, ...r.confusion.flat().map((n) => String(n).length + 1));
+  const cell = (v: string | number) => String(v).padStart(width);
+  const grades = r.confusion.map((_, g) => g);
+  return [
+    `${r.images} ${r.split === 'all' ? '' : `${r.split} `}images of ${r.data}, model ${r.model}`,
+    `loss ${r.loss.toFixed(4)}  accuracy ${r.accuracy.toFixed(3)}  kappa ${r.kappa.toFixed(3)} (quadratic weighted)`,
+    'confusion matrix (rows: actual grade, columns: predicted grade)',
+    `${'grade'.padEnd(6)}${grades.map(cell).join('')}`,
+    ...r.confusion.map((row, g) => `${String(g).padEnd(6)}${row.map(cell).join('')}`),
+  ];
 }

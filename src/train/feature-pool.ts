@@ -17,6 +17,8 @@ export interface FeaturePoolOptions {
   /** Rebuilt (frozen) in every worker: seeded weights are identical in every thread, loaded ones come from the same file. */
   backbone: BackboneSpec;
   backend: string;
+  /** The backbone's ONNX graph, when ONNX Runtime runs the forward pass (see `planForward`). */
+  onnxFile?: string | undefined;
   /** Feature length (the backbone's output width), to check replies against. */
   dim: number;
   threads: number;
@@ -67,7 +69,10 @@ export class FeaturePool {
 
   constructor(private readonly opts: FeaturePoolOptions) {
     this.threads = opts.threads;
-    this.task = { source: opts.source, backbone: { ...opts.backbone, trainable: false }, backend: opts.backend };
+    this.task = {
+      source: opts.source, backbone: { ...opts.backbone, trainable: false }, backend: opts.backend,
+      ...(opts.onnxFile !== undefined ? { onnxFile: opts.onnxFile, dim: opts.dim } : {}),
+    };
     // minThreads = maxThreads: idle workers stay (with their backbone) between an epoch's batches.
     this.pool = new Piscina({ filename: featureWorkerFile(), minThreads: opts.threads, maxThreads: opts.threads, idleTimeout: 60_000 });
     // destroy() forgets the tasks in flight; a reply already queued on a port then arrives as
@@ -145,6 +150,7 @@ export async function computeFeaturesInWorkers(opts: {
   source: SourceDescriptor;
   backbone: BackboneSpec;
   backend: string;
+  onnxFile?: string | undefined;
   indices: readonly number[];
   dim: number;
   threads: number;
@@ -152,7 +158,7 @@ export async function computeFeaturesInWorkers(opts: {
   /** Stop handing out chunks once aborted (chunks in flight finish); the result is then partial. */
   signal?: AbortSignal | undefined;
 }): Promise<Float32Array> {
-  const pool = new FeaturePool({ source: opts.source, backbone: opts.backbone, backend: opts.backend, dim: opts.dim, threads: opts.threads });
+  const pool = new FeaturePool({ source: opts.source, backbone: opts.backbone, backend: opts.backend, onnxFile: opts.onnxFile, dim: opts.dim, threads: opts.threads });
   const out = new Float32Array(opts.indices.length * opts.dim);
   const chunks: number[] = [];
   for (let s = 0; s < opts.indices.length; s += FEATURE_CHUNK) chunks.push(s);

@@ -5,6 +5,7 @@ import { RetinaError } from '../core/errors.js';
 import { readBatch } from './loader.js';
 import type { BackboneSpec } from './models/model-registry.js';
 import type { SampleSource, SourceDescriptor } from './sources.js';
+import { tfjsForward, type FrozenForward } from './frozen-forward.js';
 
 /** Records per worker task: the forward pass runs at this batch size (fast enough from 8 on). */
 export const FEATURE_CHUNK = 8;
@@ -22,17 +23,16 @@ export interface FeatureTiming {
  * Batches start at indices[0] and hold `batchSize` records, as `model.predict(x, {batchSize})`
  * splits a training batch, so both give the same numbers. Adds its time to `timing` when given.
  */
-export async function computeFeatures(model: tf.LayersModel, source: SampleSource, indices: readonly number[], batchSize = FEATURE_CHUNK, timing?: FeatureTiming): Promise<Float32Array> {
-  const dim = model.outputs[0]!.shape[1] as number;
+export async function computeFeatures(model: tf.LayersModel | FrozenForward, source: SampleSource, indices: readonly number[], batchSize = FEATURE_CHUNK, timing?: FeatureTiming): Promise<Float32Array> {
+  const forward = model instanceof tf.LayersModel ? tfjsForward(model) : model;
+  const dim = forward.dim;
   const [h, w, c] = source.spec.shape as [number, number, number];
   const out = new Float32Array(indices.length * dim);
   for (let s = 0; s < indices.length; s += batchSize) {
     const t0 = performance.now();
     const batch = await readBatch(source, indices.slice(s, s + batchSize));
     const t1 = performance.now();
-    const y = tf.tidy(() => model.predict(tf.tensor4d(batch.x, [batch.size, h, w, c])) as tf.Tensor);
-    out.set(await y.data() as Float32Array, s * dim);
-    y.dispose();
+    out.set(await forward.run(batch.x, [batch.size, h, w, c]), s * dim);
     if (timing) {
       timing.readMs += t1 - t0;
       timing.forwardMs += performance.now() - t1;
@@ -46,6 +46,10 @@ export interface FeatureTask {
   source: SourceDescriptor;
   backbone: BackboneSpec;
   backend: string;
+  /** The backbone's ONNX graph: the worker runs it in ONNX Runtime (one intra-op thread) instead of building the tfjs model. */
+  onnxFile?: string;
+  /** Feature width (needed with `onnxFile`, where no tfjs model tells it). */
+  dim?: number;
   indices: number[];
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { isDiskFull, diskFullError } from '../core/disk-full.js';
 import { RetinaError, messageOf } from '../core/errors.js';
 import { writeDirAtomic } from '../core/atomic-write.js';
 
@@ -66,6 +67,7 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
           await writeFile(join(tmp, 'model.json'), JSON.stringify(json));
         });
       } catch (err) {
+        if (await isDiskFull(err, dirname(dir))) throw diskFullError(dir, 'the model', err);
         throw new RetinaError('EXTERNAL', `Could not save the model to ${dir}: ${messageOf(err)}`, { location: { file: dir }, cause: err });
       }
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };

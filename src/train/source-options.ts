@@ -65,9 +65,11 @@ export function checkRecords(source: SampleSource): { trainIdx: number[]; valIdx
   const trainIdx = source.indicesOf('train'), valIdx = source.indicesOf('val');
   for (const [name, idx] of [['train', trainIdx], ['val', valIdx]] as const) {
     if (idx.length === 0) {
-      throw new RetinaError('BAD_INPUT', `The ${name} split of ${where} is empty (${source.count} records in all)`, {
-        location: { file: where }, hint: 'Use more images or another --val-fraction so that both splits hold records.',
-      });
+      // A dataset's split was fixed when it was preprocessed: train --val-fraction cannot change it.
+      const hint = source.descriptor.kind === 'dataset'
+        ? `The split is written at preprocessing: run retina preprocess again with --val-fraction ${name === 'val' ? '0.1 (any value above 0 gives 1+ patients when there are 2+)' : 'smaller'} and --force (same --format and --out), or train with --source images --val-fraction.`
+        : `Pass ${name === 'val' ? '--val-fraction 0.1 (any value above 0 gives 1+ patients when there are 2+)' : 'a smaller --val-fraction'}, or use more images (both eyes of a patient stay in one split).`;
+      throw new RetinaError('BAD_INPUT', `The ${name} split of ${where} is empty (${source.count} records in all)`, { location: { file: where }, hint });
     }
   }
   return { trainIdx, valIdx };

@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { xxh64File } from '../core/checksum.js';
 import { xxh64 } from '@node-rs/xxhash';
 import { readFile } from 'node:fs/promises';
 import { RetinaError } from '../core/errors.js';
-import { openDataset } from '../../formats/dataset.js';
+import { openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/format-registry.js';
 import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
 import { byteLength } from '../../formats/types.js';
@@ -11,6 +12,7 @@ import { readLabels } from '../labels.js';
 import { indexImages } from '../preprocess/image-index.js';
 import { assignSplits } from '../split.js';
 import { compareIds } from '../shard-assign.js';
+import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage, type TransformOptions } from '../transform.js';
 
 /** How to (re)open a source: plain data, so it can be sent to a worker thread. */
@@ -35,6 +37,12 @@ export interface SampleSource {
   readInto(index: number, target: Uint8Array, offset: number): Promise<void>;
   /** A checksum of the content (what the feature cache is keyed on). */
   identity(): Promise<string>;
+  /**
+   * Check that the content still is what `identity()` describes (a dataset: every shard file
+   * against its checksum); throws CORRUPT naming the shard and file. Called on a feature-cache hit,
+   * when no record would otherwise be read.
+   */
+  verifyContent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +71,16 @@ class DatasetSource implements SampleSource {
     const files = m.shards.map((s) => s.files.map((f) => `${f.name}:${f.bytes}:${f.xxh64}`).join(','));
     return `dataset:${xxh64(JSON.stringify({ spec: m.spec, files })).toString(16).padStart(16, '0')}`;
   }
+  async verifyContent() {
+    const m = this.reader.manifest;
+    for (const s of m.shards) {
+      const dir = shardPath(this.reader.dir, s.index, s.count);
+      for (const f of s.files) {
+        const got = await xxh64File(join(dir, f.name)).catch((err: unknown) => { throw corruptFile(s.index, join(dir, f.name), `cannot be read (${(err as Error).message})`); });
+        if (got.bytes !== f.bytes || got.xxh64 !== f.xxh64) throw corruptFile(s.index, join(dir, f.name), got.bytes !== f.bytes ? `has ${got.bytes} bytes, shard.json says ${f.bytes}` : `fails its xxh64 checksum (${got.xxh64}, shard.json says ${f.xxh64})`);
+      }
+    }
+  }
   close() { return this.reader.close(); }
 }
 
@@ -89,7 +107,7 @@ class ImagesSource implements SampleSource {
   }
   async readInto(i: number, target: Uint8Array, offset: number) {
     const r = this.records[i]!;
-    const bytes = await transformImage(r.path, { ...this.descriptor.transform, dtype: 'uint8' });
+    const bytes = await transformImage(await readWholeFile(r.path), { ...this.descriptor.transform, dtype: 'uint8' });
     if (bytes.byteLength !== byteLength(this.spec)) {
       throw new RetinaError('BAD_INPUT', `${r.path} became ${bytes.byteLength} bytes, expected ${byteLength(this.spec)}`, { location: { file: r.path, id: r.id } });
     }
@@ -102,7 +120,16 @@ class ImagesSource implements SampleSource {
     h = xxh64(JSON.stringify({ sizes, transform: d.transform, valFraction: d.valFraction, splitSeed: d.splitSeed }), h);
     return `images:${h.toString(16).padStart(16, '0')}`;
   }
+  // Images are decoded on every miss, which checks them; their identity already covers size and mtime.
+  async verifyContent() {}
   async close() {}
+}
+
+function corruptFile(shard: number, file: string, what: string): RetinaError {
+  return new RetinaError('CORRUPT', `Shard ${shard}: ${file} ${what}; the dataset changed after its feature cache was built`, {
+    location: { shard, file },
+    hint: 'Run `retina verify` on the dataset and rewrite the damaged shard (rerun its preprocess task with --force).',
+  });
 }
 
 /** Open a source described by `descriptor` (in this thread). */

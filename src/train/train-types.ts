@@ -1,14 +1,19 @@
 import type { Logger } from '../core/log.js';
 import type { FeatureCacheReport } from './cached-features.js';
-import type { ModelName } from './models/model-registry.js';
+import type { BackboneWeights, ModelName } from './models/model-registry.js';
 import type { SourceOptions } from './source-options.js';
 
 /** The options, per-epoch figures and result of `train()` (the `retina train --json` contract). */
 
 export interface TrainOptions extends SourceOptions {
   model?: ModelName;
-  /** A tfjs layers model.json used as the backbone. */
+  /** The backbone's weights: Keras' InceptionV3 .h5 (e.g. the ImageNet file) or a tfjs layers model.json. */
   weights?: string;
+  /**
+   * Warn when a frozen backbone has random weights (default true). A caller that trains many times
+   * on purpose with random weights (the formats bench, which measures speed) says it once itself.
+   */
+  warnRandomWeights?: boolean;
   /** Train every layer (default: frozen backbone, new head only). */
   fineTune?: boolean;
   epochs?: number;
@@ -88,6 +93,8 @@ export interface TrainResult {
   source: string;
   backend: string;
   fineTune: boolean;
+  /** "random" (the seeded init: frozen, its features carry no image knowledge) or the file and its checksum. */
+  backboneWeights: BackboneWeights;
   params: number;
   trainImages: number;
   valImages: number;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import { defaultRunDir } from '../defaults.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
@@ -8,7 +9,9 @@ import { silentLogger } from '../core/log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
 import { usableCpus } from '../core/cpus.js';
 import { selectBackend } from '../backends/backend-registry.js';
-import { FEATURE_CHUNK } from './features.js';
+import { computeFeatures, FEATURE_CHUNK } from './features.js';
+import { defaultCacheRoot } from './feature-cache.js';
+import { openForward, planForward, type FrozenForward, type ForwardPlan } from './frozen-forward.js';
 import { batches } from './loader.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/model-registry.js';
@@ -39,6 +42,26 @@ function checkAborted(signal: AbortSignal | undefined, out: string, epoch: numbe
   throw new RetinaError('ABORTED', `Training stopped (${String(signal.reason ?? 'aborted')}) during epoch ${epoch}`, {
     location: { file: out }, hint: `${out}/metrics.jsonl holds the finished epochs; no model was saved. Run again to train.`,
   });
+}
+
+/**
+ * What a frozen backbone with random weights means for the run (it learns next to nothing: the
+ * README's 200 synthetic images ended at kappa 0.000, the majority grade every time).
+ */
+export function randomWeightsWarning(model: ModelName): string {
+  const where = model === 'inception-v3' ? 'Keras\' ImageNet InceptionV3 .h5: `retina weights` says where it lives' : 'a trained tfjs layers model.json';
+  return `frozen backbone with random weights: features carry no image knowledge; pass --weights (${where}) or --fine-tune. Expect kappa near 0.`;
+}
+
+/**
+ * "N parameters", and for a folded backbone the count before folding too: the README and Keras
+ * give InceptionV3 with the head as 21,813,029, the folded model has 21,778,597 (each unit's three
+ * BN vectors become one bias), and a user comparing the two should not have to guess why.
+ */
+export function describeParams(params: number, backbone: { folded: boolean; unfoldedParams?: number }, headParams: number): string {
+  const n = (v: number) => v.toLocaleString('en');
+  if (!backbone.folded || backbone.unfoldedParams === undefined) return `${n(params)} parameters`;
+  return `${n(params)} parameters (batch norm folded into the convolutions; ${n(backbone.unfoldedParams + headParams)} unfolded, as Keras counts them)`;
 }
 
 function checkPositiveInt(flag: string, v: number): void {
@@ -85,11 +108,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     const backbone = await buildBackbone(spec);
     disposers.push(() => backbone.model.dispose());
+    if (!fineTune && backbone.weights === 'random' && (opts.warnRandomWeights ?? true)) log.warn(randomWeightsWarning(model));
     if (backbone.inputShape.join('x') !== source.spec.shape.join('x')) {
       throw new RetinaError('BAD_INPUT', `The model takes ${backbone.inputShape.join('x')} images but the data holds ${source.spec.shape.join('x')}`, {
         hint: 'Preprocess at the model\'s size (retina preprocess --size), or pick a model that fits.',
       });
     }
+    // Frozen: where its forward passes run (ONNX Runtime builds or finds the backbone's graph now).
+    const plan: ForwardPlan | undefined = fineTune ? undefined
+      : await planForward({ model: backbone.model, identity: backbone.identity, selected, cacheRoot: opts.cacheDir ?? defaultCacheRoot(), log });
     const head = buildHead(backbone.featureDim, seed);
     const full = assemble(backbone.model, head);
     disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
@@ -97,7 +124,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await prepareRunDir(out, opts.force ?? false);
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);
-    log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${full.countParams().toLocaleString('en')} parameters`);
+    log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
     const bar = progressBar(opts.progress ?? false);
 
     // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
@@ -106,7 +133,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const tFeat = performance.now();
     if (useCache) {
       const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal });
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal, plan });
       features = r.features;
       cacheReport = r.report;
     }
@@ -120,11 +147,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const cpus = usableCpus(opts.threads);
       const threads = Math.max(1, Math.min(cpus.cpus, Math.ceil(source.count / FEATURE_CHUNK)));
       if (threads > 1) {
-        pool = new FeaturePool({ source: source.descriptor, backbone: { ...spec, trainable: false }, backend: selected.name, dim: backbone.featureDim, threads });
+        pool = new FeaturePool({ source: source.descriptor, backbone: { ...spec, trainable: false }, backend: selected.name, onnxFile: plan?.onnxFile, dim: backbone.featureDim, threads });
         closePool = () => pool!.close();
-        log.info(`forward: the frozen backbone runs on ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
+        log.info(`forward: the frozen backbone runs on ${plan?.engine ?? selected.name} in ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
         await pool.warmUp(opts.signal).catch((err: unknown) => { if (!opts.signal?.aborted) throw err; });
       }
+    }
+    // In-process without the cache (one CPU, or a small backbone): ONNX Runtime's session here.
+    let forward: FrozenForward | undefined;
+    if (!useCache && !fineTune && !pool && plan?.onnxFile !== undefined) {
+      const f = forward = await openForward(plan, backbone.model, usableCpus(opts.threads).cpus);
+      disposers.push(() => { void f.dispose(); });
     }
     checkAborted(opts.signal, out, 0);
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
@@ -143,7 +176,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
       if (tuner) return tuner.step(x, y);
-      const f = features || pool ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
+      const f = features || pool || forward ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();
       return loss;
@@ -203,10 +236,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const next = await it.next();
           wait += performance.now() - tw;
           if (next.done) break;
-          await consume(tf.tensor4d(next.value.x, [next.value.size, h, w, c]), next.value.labels);
+          if (forward) {
+            const tf0 = performance.now();
+            const fx = await forward.run(next.value.x, [next.value.size, h, w, c]);
+            compute += performance.now() - tf0;
+            await consume(tf.tensor2d(fx, [next.value.size, dim]), next.value.labels);
+          } else await consume(tf.tensor4d(next.value.x, [next.value.size, h, w, c]), next.value.labels);
         }
       }
       bar.clear();
+      if (forward) {
+        const timing = { readMs: 0, forwardMs: 0 };
+        valFeatures = await computeFeatures(forward, source, valIdx, FEATURE_CHUNK, timing);
+        wait += timing.readMs;
+        compute += timing.forwardMs;
+      }
       const val = await predictSplit({ source, valIdx, features, valFeatures, dim, head: head.model, full, shape: [h, w, c], batchSize });
       wait += val.waitMs;
       compute += val.computeMs;
@@ -248,7 +292,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       epochs: reports,
       final: { valAccuracy: last.valAccuracy, valKappa: last.valKappa, valLoss: last.valLoss, confusion: last.confusion },
       imagesPerSecond: (trainIdx.length * epochs) / (featureSeconds + epochSeconds),
-      out, model, source: opts.source, backend: selected.name, fineTune,
+      out, model, source: opts.source, backend: selected.name, fineTune, backboneWeights: backbone.weights,
       params: full.countParams(), trainImages: trainIdx.length, valImages: valIdx.length,
       featureCache: cacheReport,
       timing: { setupSeconds, featureSeconds, epochSeconds, totalSeconds: (performance.now() - t0) / 1000 },
@@ -271,5 +315,5 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
       location: { file: out }, hint: 'Pass another --out, or --force to overwrite it.',
     });
   }
-  await mkdir(out, { recursive: true });
+  await ensureDir(out, 'the run folder');
 }

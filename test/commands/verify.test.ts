@@ -36,8 +36,8 @@ describe.each(formatNames())('retina verify (%s)', (format) => {
     await truncate(path, (await stat(path)).size - 7);
     const human = await runCli(['verify', ds]);
     expect(human.code).toBe(5);
-    expect(human.stderr).toMatch(/shard 0, .*truncated/);
-    expect(human.stderr).toMatch(/shard 1, record 2/);
+    expect(human.stderr).toMatch(/shard 0\/2, .*truncated/);
+    expect(human.stderr).toMatch(/shard 1\/2, record 2/);
     const tr = parseJson<VerifyResult>(await runCli(['verify', ds, '--json']));
     expect(tr.errors).toContainEqual(expect.objectContaining({ shard: 0, record: null, file: dataFile(m0), reason: expect.stringMatching(/truncated/) }));
   });

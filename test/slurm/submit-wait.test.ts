@@ -180,14 +180,23 @@ describe(`real Slurm: submission and waiting${SKIP_REASON}`, { timeout: 240_000 
     const rec = await readJobRecord(dataset);
     expect(rec?.submissions).toHaveLength(1);
 
-    const err = await slurmPreprocess({ spec: spec(dataset), submit: true, wait: true, retina: recorder, env: { ...env, RECORD_FAIL_SHARD: '1/3' }, waitOptions: { maxIntervalMs: 2000, timeoutMs: 180_000 } })
+    // An external failure (exit 9) may pass on a second try: the hint resubmits only that shard.
+    const err = await slurmPreprocess({ spec: spec(dataset), submit: true, wait: true, retina: recorder, env: { ...env, RECORD_FAIL_SHARD: '1/3', RECORD_FAIL_EXIT: '9' }, waitOptions: { maxIntervalMs: 2000, timeoutMs: 180_000 } })
       .catch((e: unknown) => e) as RetinaError;
     expect(err.code).toBe('INCOMPLETE');
     expect(err.message).toMatch(/1 of 3 tasks did not complete/);
-    expect(err.message).toMatch(/shard 1 \[\d+_1\] FAILED \(NonZeroExitCode, exit 3:0\); log: .*\/data set\/logs\/\d+_1\.out/);
+    expect(err.message).toMatch(/shard 1\/3 \[\d+_1\] FAILED \(NonZeroExitCode, exit 9:0\); log: .*\/data set\/logs\/\d+_1\.out/);
     expect(err.hint).toContain(`--only 1 --submit`);
     const second = (await readJobRecord(dataset))?.submissions;
     expect(second).toHaveLength(2);
+
+    // Bad input (exit 3) fails the same way again: the task's own error, and no --only hint.
+    const again = await slurmPreprocess({ spec: spec(dataset), submit: true, wait: true, retina: recorder, env: { ...env, RECORD_FAIL_SHARD: '2/3', RECORD_FAIL_EXIT: '3' }, waitOptions: { maxIntervalMs: 2000, timeoutMs: 180_000 } })
+      .catch((e: unknown) => e) as RetinaError;
+    expect(again.code).toBe('INCOMPLETE');
+    expect(again.message).toContain('shard 2/3 failed with an error that resubmitting would repeat:\nError [BAD_INPUT]: recorder: failing shard 2/3 on purpose');
+    expect(again.hint).toContain('this is the recorder\'s own hint');
+    expect(again.hint).not.toContain('--only');
     // The index job's dependency can never be met: Slurm cancels it rather than leave it pending.
     const [index] = await waitForJobs([{ id: second?.[1]?.indexJobId as string, label: 'index', log: '' }], { maxIntervalMs: 2000, timeoutMs: 60_000 });
     expect(index?.state).toBe('CANCELLED');

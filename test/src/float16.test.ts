@@ -37,15 +37,19 @@ describe('toDType and benGraham', () => {
     expect(hv.getUint16(2, true)).toBe(float16Bits(0.2));
   });
 
-  it('benGraham is 4*img - 4*blur + 128 inside 0.9 of the radius, 128 outside', () => {
-    const size = 20;
-    const img = new Uint8Array(size * size * 3).fill(100);
-    const blur = new Uint8Array(size * size * 3).fill(90);
-    const out = benGraham(img, blur, size);
+  it('benGraham is 4*img - 4*blur + 128 inside 0.9 of the circle and the photograph, 128 elsewhere', () => {
+    const size = 40;
+    const region = { cx: 19.5, cy: 19.5, r: 20, rect: { x0: 0, y0: 5, x1: 40, y1: 35 } };
+    // Flat: the blur equals the image, so 128 everywhere.
+    expect(new Set(benGraham(new Uint8Array(size * size * 3).fill(200), size, region))).toEqual(new Set([128]));
+    // A bright dot: 4 * (255 - its blur) + 128 saturates; its dark surround goes below 128.
+    const img = new Uint8Array(size * size * 3).fill(60);
+    img.set([255, 255, 255], (20 * size + 20) * 3);
+    const out = benGraham(img, size, region);
     const at = (x: number, y: number) => out[(y * size + x) * 3]!;
-    expect(at(10, 10)).toBe(168);
-    expect(at(0, 0)).toBe(128);
-    img.fill(255); blur.fill(0);
-    expect(benGraham(img, blur, size)[(10 * size + 10) * 3]).toBe(255);
+    expect(at(20, 20)).toBe(255);
+    expect(at(21, 20)).toBeLessThan(128);
+    expect(at(0, 0)).toBe(128); // outside the mask
+    expect(at(20, 2)).toBe(128); // outside the photograph (rect)
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { transformImage, transformToSquare, type TransformOptions } from '../../src/transform.js';
+import { transformImage, transformStages, type TransformOptions } from '../../src/transform.js';
 import { RetinaError } from '../../src/core/errors.js';
 import { renderFundus } from '../../fixtures/generate.js';
 import { createRng } from '../../src/rng.js';
@@ -74,8 +74,8 @@ describe('transform on the real Kaggle sample', () => {
   });
 
   it('finds the dark, underexposed 10_right like its brighter pair 10_left', async () => {
-    const l = await transformToSquare(join(KAGGLE_SAMPLE, 'train', '10_left.jpeg'), OPTS);
-    const r = await transformToSquare(join(KAGGLE_SAMPLE, 'train', '10_right.jpeg'), OPTS);
+    const l = await transformStages(join(KAGGLE_SAMPLE, 'train', '10_left.jpeg'), OPTS);
+    const r = await transformStages(join(KAGGLE_SAMPLE, 'train', '10_right.jpeg'), OPTS);
     expect(r.circle).toBeDefined();
     expect(Math.abs(r.circle!.r - l.circle!.r) / l.circle!.r).toBeLessThan(0.03);
   });

@@ -55,6 +55,10 @@ class ShardPlan:
 
     def read(self, i: int, files: "ShardFiles", verify: bool) -> np.ndarray:
         """Record ``i``'s tensor bytes as a fresh uint8 array, its checksum checked if ``verify``."""
+        if self.direct:
+            out = np.empty(self.record_bytes, dtype=np.uint8)
+            self.read_into(i, files, verify, out)
+            return out
         name, offset, length = self.locate(i)
         mm = files.map(name)
         if offset < 0 or offset + length > mm.shape[0]:
@@ -65,6 +69,25 @@ class ShardPlan:
             what = "record bytes" if self.format == "msgpack" else "tensor bytes"
             raise self.corrupt(i, f"{what} fail their xxh64 checksum")
         return self.decode(i, stored)
+
+
+    #: Whether the stored bytes are the tensor bytes (no decode step): then reads copy straight
+    #: from the file map into the caller's buffer.
+    direct = True
+
+    def read_into(self, i: int, files: "ShardFiles", verify: bool, out: np.ndarray) -> None:
+        """Record ``i``'s tensor bytes into ``out`` (uint8, ``record_bytes`` long): one copy."""
+        if not self.direct:
+            out[...] = self.read(i, files, verify)
+            return
+        name, offset, length = self.locate(i)
+        mm = files.map(name)
+        if offset < 0 or offset + length > mm.shape[0]:
+            raise self.corrupt(i, f"bytes {offset}..{offset + length} lie outside {name} ({mm.shape[0]} bytes)")
+        self.check_stored(i, files)
+        out[...] = mm[offset:offset + length]
+        if verify and xxh64_int(out) != self.table.checksums[i]:
+            raise self.corrupt(i, "tensor bytes fail their xxh64 checksum")
 
 
 class ShardFiles:
@@ -140,7 +163,22 @@ def read_verified_file(directory: str, manifest: Dict[str, Any], name: str, veri
 def open_record_table(directory: str, manifest: Dict[str, Any], verify: bool, need: Sequence[str] = ()) -> RecordTable:
     data = read_verified_file(directory, manifest, RECORD_TABLE_FILE, verify)
     path = os.path.join(directory, RECORD_TABLE_FILE)
-    return parse_record_table(parse_json_bytes(data, path), path, manifest["index"], manifest["records"], need)
+    table = parse_record_table(parse_json_bytes(data, path), path, manifest["index"], manifest["records"], need)
+    _check_summary(directory, manifest, table)
+    return table
+
+
+def _check_summary(directory: str, manifest: Dict[str, Any], table: RecordTable) -> None:
+    """shard.json's split and label counts must be those of its (checksummed) record table."""
+    val = table.splits.count("v")
+    counts = np.bincount(table.labels.astype(np.int64), minlength=1) if table.count else np.zeros(0, dtype=np.int64)
+    labels = {str(k): int(n) for k, n in enumerate(counts) if n}
+    stated = {k: n for k, n in manifest["labels"].items() if n > 0}
+    splits = manifest["splits"]
+    if splits.get("val", 0) != val or splits.get("train", 0) != table.count - val or stated != labels:
+        raise RetinaError("CORRUPT", f"Shard {manifest['index']}: shard.json's counts (splits {splits}, labels {manifest['labels']}) are not those of its "
+                          f"{RECORD_TABLE_FILE} (val {val}, labels {labels})", shard=manifest["index"], file=os.path.join(directory, "shard.json"),
+                          hint="shard.json was edited or damaged; rewrite this shard (rerun its preprocess task with --force).")
 
 
 def verify_files(directory: str, manifest: Dict[str, Any]) -> List[Tuple[str, str]]:

@@ -190,6 +190,7 @@ class LmdbV1Plan(ShardPlan):
     """Data format 1 through the lmdb module (liblmdb 0.9), opened read-only without a lock file."""
 
     format = "lmdb"
+    direct = False
 
     def read(self, i: int, files: ShardFiles, verify: bool) -> np.ndarray:  # type: ignore[override]
         env = _v1_env(files, os.path.join(self.dir, LMDB_DATA_FILE))

@@ -38,6 +38,7 @@ def _ext_hook(code: int, data: bytes) -> Any:
 
 class MsgpackPlan(ShardPlan):
     format = "msgpack"
+    direct = False
 
     def locate(self, i: int) -> Tuple[str, int, int]:
         return MSGPACK_DATA_FILE, int(self.table.offsets[i]), int(self.table.lengths[i])

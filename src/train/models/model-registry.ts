@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
 import { RetinaError } from '../../core/errors.js';
@@ -8,6 +8,9 @@ import { loadLayersModelFile, modelJsonPath } from '../model-io.js';
 import { buildInceptionV3, INCEPTION_INPUT, INCEPTION_UNITS, unitNames } from './inception-v3.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { buildSmallCnn, SMALL_CNN_FEATURES } from './small-cnn.js';
+import { xxh64File } from '../../core/checksum.js';
+import { HDF5_MAGIC, readKerasH5 } from './keras-h5.js';
+import { adoptKerasInception, hasGamma } from './inception-h5.js';
 
 import { MODEL_NAMES, type ModelName } from './names.js';
 
@@ -18,7 +21,10 @@ export const NUM_CLASSES = 5;
 export interface BackboneSpec {
   model: ModelName;
   seed: number;
-  /** A tfjs layers model.json to use as the backbone instead of the seeded random init. */
+  /**
+   * The backbone's weights instead of the seeded random init: Keras' HDF5 weights of InceptionV3
+   * (e.g. the ImageNet file) or a tfjs layers model.json.
+   */
   weights?: string;
   /** Input HxWxC; fixed [299,299,3] for inception-v3, free for small-cnn (default 64x64x3). */
   inputShape?: [number, number, number];
@@ -32,8 +38,57 @@ export interface Backbone {
   featureDim: number;
   /** Batch norm folded into the convolutions (inference form). */
   folded: boolean;
+  /** Folded only: the backbone's parameters before folding (Keras' count for InceptionV3). */
+  unfoldedParams?: number;
   /** Stable identity of the weights: what the feature cache is keyed on. */
   identity: string;
+  /** Where the weights came from: "random" (the seeded init) or the file and its checksum. */
+  weights: BackboneWeights;
+}
+
+/** `backboneWeights` in `retina train --json` and summary.json. */
+export type BackboneWeights = 'random' | { file: string; format: 'keras-h5' | 'tfjs-layers'; xxh64: string };
+
+/** Whether `path` is an HDF5 file (by its signature; false for folders and missing files). */
+async function isHdf5(path: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const head = new Uint8Array(8);
+      await fh.read(head, 0, 8, 0);
+      return HDF5_MAGIC.every((b, i) => head[i] === b);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** InceptionV3 from Keras' HDF5 weights: frozen (BN folded) or trainable. */
+async function kerasH5Backbone(spec: BackboneSpec, file: string): Promise<Backbone> {
+  if (spec.model !== 'inception-v3') {
+    throw new RetinaError('BAD_ARGUMENT', `${file} is a Keras HDF5 weights file, which retina reads onto --model inception-v3 only (not ${spec.model})`, {
+      location: { file }, hint: 'Pass --model inception-v3, or drop --weights.',
+    });
+  }
+  const [h5, sum] = await Promise.all([readKerasH5(file), xxh64File(file)]);
+  const weights: BackboneWeights = { file, format: 'keras-h5', xxh64: sum.xxh64 };
+  const identity = `weights:h5:${sum.xxh64}`;
+  // A file whose batch norms carry gamma needs the scaled form even when frozen.
+  const form = buildInceptionV3({ mode: spec.trainable || hasGamma(h5) ? 'trainable' : 'keras', seed: spec.seed });
+  try {
+    adoptKerasInception(h5, form);
+  } catch (err) {
+    form.dispose();
+    throw err;
+  }
+  if (spec.trainable) return { model: form, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity, weights };
+  const folded = buildInceptionV3({ mode: 'folded', seed: spec.seed });
+  foldBatchNorm(form, folded);
+  const unfoldedParams = form.countParams();
+  form.dispose();
+  return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, unfoldedParams, identity, weights };
 }
 
 function shapeOf(model: tf.LayersModel): [number, number, number] {
@@ -86,7 +141,8 @@ function adoptInceptionWeights(loaded: tf.LayersModel, target: tf.LayersModel): 
   return true;
 }
 
-async function weightsIdentity(path: string): Promise<string> {
+/** Checksum of a model.json and every weight file it names: the identity caches key on. */
+export async function weightsIdentity(path: string): Promise<string> {
   const file = modelJsonPath(path);
   const text = await readFile(file);
   let h = xxh64(text);
@@ -105,18 +161,21 @@ async function weightsIdentity(path: string): Promise<string> {
  * kernel each), which is both faster and numerically the same in inference.
  */
 export async function buildBackbone(spec: BackboneSpec): Promise<Backbone> {
+  if (spec.weights !== undefined && await isHdf5(spec.weights)) return kerasH5Backbone(spec, spec.weights);
   if (spec.weights !== undefined) {
     const loaded = await loadLayersModelFile(spec.weights);
     const identity = await weightsIdentity(spec.weights);
+    const weights: BackboneWeights = { file: modelJsonPath(spec.weights), format: 'tfjs-layers', xxh64: identity.slice('weights:'.length) };
     if (spec.model === 'inception-v3') {
       const form = buildInceptionV3({ mode: spec.trainable ? 'trainable' : 'keras', seed: spec.seed });
       if (adoptInceptionWeights(loaded, form)) {
         loaded.dispose();
-        if (spec.trainable) return { model: form, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity };
+        if (spec.trainable) return { model: form, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity, weights };
         const folded = buildInceptionV3({ mode: 'folded', seed: spec.seed });
         foldBatchNorm(form, folded);
+        const unfoldedParams = form.countParams();
         form.dispose();
-        return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, identity };
+        return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, unfoldedParams, identity, weights };
       }
       form.dispose();
     }
@@ -137,7 +196,7 @@ export async function buildBackbone(spec: BackboneSpec): Promise<Backbone> {
     }
     const dim = model.outputs[0]!.shape[1];
     if (typeof dim !== 'number') throw new RetinaError('BAD_INPUT', `${spec.weights} has no fixed feature size`);
-    return { model, inputShape: shapeOf(model), featureDim: dim, folded: false, identity };
+    return { model, inputShape: shapeOf(model), featureDim: dim, folded: false, identity, weights };
   }
   if (spec.model === 'inception-v3') {
     if (spec.inputShape && spec.inputShape.join('x') !== INCEPTION_INPUT.join('x')) {
@@ -146,22 +205,24 @@ export async function buildBackbone(spec: BackboneSpec): Promise<Backbone> {
       });
     }
     const identity = `inception-v3:seed=${spec.seed}`;
-    if (spec.trainable) return { model: buildInceptionV3({ mode: 'trainable', seed: spec.seed }), inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity };
+    if (spec.trainable) return { model: buildInceptionV3({ mode: 'trainable', seed: spec.seed }), inputShape: INCEPTION_INPUT, featureDim: 2048, folded: false, identity, weights: 'random' };
     const keras = buildInceptionV3({ mode: 'keras', seed: spec.seed });
     const folded = buildInceptionV3({ mode: 'folded', seed: spec.seed });
     foldBatchNorm(keras, folded);
+    const unfoldedParams = keras.countParams();
     keras.dispose();
-    return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, identity };
+    return { model: folded, inputShape: INCEPTION_INPUT, featureDim: 2048, folded: true, unfoldedParams, identity, weights: 'random' };
   }
   const inputShape = spec.inputShape ?? [64, 64, 3];
   if (inputShape[0] < 16 || inputShape[1] < 16) throw new RetinaError('BAD_INPUT', `small-cnn needs images of at least 16x16; the data is ${inputShape.join('x')}`);
   const identity = `small-cnn:${inputShape.join('x')}:seed=${spec.seed}`;
   const bn = buildSmallCnn({ inputShape, seed: spec.seed, mode: 'trainable' });
-  if (spec.trainable) return { model: bn, inputShape, featureDim: SMALL_CNN_FEATURES, folded: false, identity };
+  if (spec.trainable) return { model: bn, inputShape, featureDim: SMALL_CNN_FEATURES, folded: false, identity, weights: 'random' };
   const folded = buildSmallCnn({ inputShape, seed: spec.seed, mode: 'folded' });
   foldBatchNorm(bn, folded);
+  const unfoldedParams = bn.countParams();
   bn.dispose();
-  return { model: folded, inputShape, featureDim: SMALL_CNN_FEATURES, folded: true, identity };
+  return { model: folded, inputShape, featureDim: SMALL_CNN_FEATURES, folded: true, unfoldedParams, identity, weights: 'random' };
 }
 
 /** The new classification head: Dense(D → 5) with softmax (the seed's setup). */

@@ -4,10 +4,12 @@ import { AUTO_ORDER, backendNames, registerBackendProvider, selectBackend } from
 import type { BackendProvider } from '../../../src/backends/provider.js';
 
 describe('backend selection', () => {
-  it('auto falls back to wasm when no native tfjs-node package is installed, saying why', async () => {
+  it('auto picks onnxruntime (frozen forward passes; the head on tfjs wasm) when no native tfjs-node package is installed, saying why', async () => {
     const s = await selectBackend('auto');
-    expect(s.name).toBe('wasm');
+    expect(s.name).toBe('onnxruntime');
+    expect(s.auto).toBe(true);
     expect(tf.getBackend()).toBe('wasm');
+    expect(s.tfjsBackend).toBe('wasm');
     expect(s.skipped[0]?.name).toBe('tensorflow');
     expect(s.skipped[0]?.reason).toMatch(/tfjs-node-gpu.*tfjs-node.*installed/);
   });
@@ -27,10 +29,12 @@ describe('backend selection', () => {
       async activate() { tried.push('test-gpu'); throw new Error('no adapter'); },
     };
     registerBackendProvider(fake, { autoBefore: 'wasm' });
-    expect(AUTO_ORDER).toEqual(['tensorflow', 'webgpu', 'test-gpu', 'wasm', 'cpu']);
+    expect(AUTO_ORDER).toEqual(['tensorflow', 'webgpu', 'onnxruntime', 'test-gpu', 'wasm', 'cpu']);
     expect(backendNames()).toContain('test-gpu');
     await selectBackend('cpu');
+    AUTO_ORDER.splice(AUTO_ORDER.indexOf('onnxruntime'), 1);
     const s = await selectBackend('auto');
+    AUTO_ORDER.splice(AUTO_ORDER.indexOf('test-gpu'), 0, 'onnxruntime');
     expect(s.name).toBe('wasm');
     expect(tried).toEqual(['test-gpu']);
     expect(s.skipped.map((k) => k.name)).toEqual(['tensorflow', 'webgpu', 'test-gpu']); // no GPU adapter here

@@ -26,9 +26,10 @@ describe('webgpu backend provider', () => {
     expect((err as RetinaError).message).toMatch(/no GPU adapter/);
   });
 
-  it('auto skips webgpu with the reason and lands on wasm', async () => {
+  it('auto skips webgpu with the reason and lands on the next provider (onnxruntime, the head on wasm)', async () => {
     const s = await selectBackend('auto');
-    expect(s.name).toBe('wasm');
+    expect(s.name).toBe('onnxruntime');
+    expect(s.tfjsBackend).toBe('wasm');
     const skipped = s.skipped.find((k) => k.name === 'webgpu');
     expect(skipped?.reason).toMatch(/no GPU adapter/);
   });
@@ -41,7 +42,7 @@ describe('webgpu backend provider', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { name: string; reason: string; dawn: boolean };
-    expect(out).toMatchObject({ name: 'wasm', dawn: false });
+    expect(out).toMatchObject({ name: 'onnxruntime', dawn: false });
     expect(out.reason).toMatch(/no Vulkan loader/);
     expect(r.stderr).not.toMatch(/Couldn't load Vulkan/);
   });

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateFixtures } from '../../fixtures/generate.js';
+import { openDataset } from '../../formats/dataset.js';
+import { parseJson, runCli, tempDir } from '../helpers/cli.js';
+
+interface ErrorBody { error: { code: string; message: string; line?: number; file?: string; id?: string; hint?: string } }
+
+let root: string, cleanup: () => Promise<void>;
+let kaggle: string;
+let ids: string[];
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await tempDir('integrity-hostile-'));
+  kaggle = join(root, 'kaggle');
+  await generateFixtures({ out: kaggle, count: 6, seed: 5, size: { width: 96, height: 72 } });
+  ids = (await readFile(join(kaggle, 'trainLabels.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+});
+afterAll(() => cleanup());
+
+let n = 0;
+async function variant(csv?: (text: string) => string): Promise<string> {
+  const dir = join(root, `v${n++}`);
+  await cp(kaggle, dir, { recursive: true });
+  if (csv) await writeFile(join(dir, 'trainLabels.csv'), csv(await readFile(join(kaggle, 'trainLabels.csv'), 'utf8')));
+  return dir;
+}
+const run = (cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  runCli(['preprocess', '--format', 'raw', '--size', '16', '--json', ...(args.includes('--val-fraction') ? [] : ['--val-fraction', '0']), ...args], { cwd, env, timeoutMs: 60_000 });
+
+describe('hostile inputs (#16 items 3, 5, 6, 12)', () => {
+  it('the same image under two ids (10_left and 10_left.jpeg, or a symlink) is a duplicate, not two records', async () => {
+    const dir = await variant((t) => `${t.trimEnd()}\n${ids[0]}.jpeg,4\n`);
+    const r = await run(dir);
+    expect(r.code).toBe(3);
+    const e = parseJson<ErrorBody>(r).error;
+    expect(e.message).toMatch(new RegExp(`duplicate ids: line 8 \\(${ids[0]}\\.jpeg\\): the same image file as ${ids[0]} on line 2`));
+    const ok = await run(dir, ['--skip-invalid']);
+    expect(ok.code).toBe(0);
+    expect(parseJson<{ records: number; rejected: number }>(ok)).toMatchObject({ records: 6, rejected: 1 });
+    // a symlink to another row's image
+    const linked = await variant((t) => `${t.trimEnd()}\nalias,3\n`);
+    await symlink(join(linked, 'train', `${ids[1]}.jpeg`), join(linked, 'train', 'alias.jpeg'));
+    const rl = await run(linked);
+    expect(rl.code).toBe(3);
+    expect(parseJson<ErrorBody>(rl).error.message).toMatch(new RegExp(`line 8 \\(alias\\): the same image file as ${ids[1]}`));
+  });
+
+  it('a symlink to /dev/zero and a FIFO are refused as not regular files, at once and without growing memory', async () => {
+    const dir = await variant((t) => `${t.trimEnd()}\nzero,0\nfifo,1\n`);
+    await symlink('/dev/zero', join(dir, 'train', 'zero.jpeg'));
+    execFileSync('mkfifo', [join(dir, 'train', 'fifo.jpeg')]);
+    const t0 = Date.now();
+    const r = await run(dir, ['--skip-invalid']);
+    expect(Date.now() - t0).toBeLessThan(45_000);
+    expect(r.code).toBe(0);
+    const rejects = await readFile(join(dir, 'retina-data', 'raw', 'rejects.csv'), 'utf8').catch(async () => {
+      const p = parseJson<{ rejectsFile: string }>(r).rejectsFile;
+      return readFile(p, 'utf8');
+    });
+    expect(rejects).toMatch(/zero.*a character device, not a regular file/);
+    expect(rejects).toMatch(/fifo.*a FIFO, not a regular file/);
+    const strict = await run(dir, ['--out', 'strict']);
+    expect(strict.code).toBe(5);
+    expect(parseJson<ErrorBody>(strict).error.message).toMatch(/not a regular file/);
+  });
+
+  it('files over the size cap are refused with the cap named', async () => {
+    const dir = await variant();
+    const r = await run(dir, [], { RETINA_MAX_INPUT_BYTES: '100' });
+    expect(r.code).toBe(5);
+    expect(parseJson<ErrorBody>(r).error.message).toMatch(/bytes, more than the 100 an input file may have/);
+  });
+
+  it('an unwritable --out is a clear error within seconds (no mkdir spin under /proc)', async () => {
+    const dir = await variant();
+    for (const out of ['/proc/retina-x', join(dir, 'trainLabels.csv', 'sub')]) {
+      const t0 = Date.now();
+      const r = await run(dir, ['--out', out]);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.code).toBe(2);
+      expect(parseJson<ErrorBody>(r).error.message).toMatch(/^Cannot write the dataset folder/);
+    }
+  });
+
+  it('a header-only labels file is an error unless --allow-empty; a --val-fraction leaving no training image is refused at preprocess', async () => {
+    const dir = await variant((t) => `${t.split('\n')[0]}\n`);
+    const r = await run(dir);
+    expect(r.code).toBe(3);
+    expect(parseJson<ErrorBody>(r).error.message).toMatch(/has no usable row \(0 data rows\)/);
+    const empty = await run(dir, ['--allow-empty']);
+    expect(empty.code).toBe(0);
+    const all = await variant();
+    const v = await run(all, ['--val-fraction', '0.99']);
+    expect(v.code).toBe(2);
+    expect(parseJson<ErrorBody>(v).error.message).toMatch(/--val-fraction/);
+    const ok = await run(all, ['--val-fraction', '0.2']);
+    expect(ok.code).toBe(0);
+    const ds = await openDataset(join(all, 'retina-data', 'raw'));
+    expect(ds.indicesOf('train').length).toBeGreaterThan(0);
+    await ds.close();
+  });
+});
