@@ -38,6 +38,8 @@ export const TRAIN_FLAGS = {
   normalize: { kind: 'string', options: ['none', 'ben-graham'], default: 'none', summary: 'Transform for --source images (as retina preprocess).' },
   'val-fraction': { kind: 'number', parse: fraction, default: 0.1, summary: 'Validation share of patients for --source images (as retina preprocess).' },
   'split-seed': { kind: 'integer', default: 0, summary: 'Split seed for --source images (as retina preprocess --seed).' },
+  'id-column': { kind: 'string', summary: 'Column of image ids for --source images (as retina preprocess). [default: image, id_code, id, image_id or filename]' },
+  'label-column': { kind: 'string', summary: 'Column of grades 0-4 for --source images (as retina preprocess). [default: level, diagnosis, label or grade]' },
   engine: { kind: 'string', options: ['tfjs', 'torch'], default: 'tfjs', helpGroup: 'ENGINE', summary: 'tfjs: retina\'s own trainer; torch: PyTorch (python -m retina_data.train, torchvision InceptionV3; --weights takes a torchvision state_dict file).' },
   python: { kind: 'string', env: 'RETINA_PYTHON', helpGroup: 'ENGINE', summary: 'Python interpreter for --engine torch (with torch and torchvision) [default: /usr/bin/python3].' },
   device: { kind: 'string', options: ['auto', 'cpu', 'cuda'], helpGroup: 'ENGINE', summary: 'Device for --engine torch [default: auto: cuda when available].' },

@@ -24,6 +24,9 @@ export interface SourceOptions {
   valFraction?: number;
   /** Split seed for `images` (as `retina preprocess --seed`, default 0). */
   splitSeed?: number;
+  /** Labels columns for --source images (as retina preprocess --id-column/--label-column). */
+  idColumn?: string | undefined;
+  labelColumn?: string | undefined;
 }
 
 /** Open the source the options name, with the defaults documented on SourceOptions. */
@@ -38,6 +41,8 @@ export async function openTrainingSource(opts: SourceOptions, model: ModelName):
     transform: { size, crop: opts.crop ?? 'auto', normalize: opts.normalize ?? 'none', dtype: 'uint8' },
     valFraction: opts.valFraction ?? 0.1,
     splitSeed: opts.splitSeed ?? 0,
+    idColumn: opts.idColumn,
+    labelColumn: opts.labelColumn,
   });
 }
 
