@@ -1,5 +1,4 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
-import { diskFullFromErrno } from '../../src/core/disk-full.js';
 import { RetinaError } from '../../src/core/errors.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../../src/core/log.js';
 
@@ -39,9 +38,6 @@ export abstract class RetinaCommand<T> extends Command {
   public abstract override run(): Promise<T>;
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    // A full disk that no library call mapped itself still gets its own code and a hint, not a raw Node error.
-    const full = diskFullFromErrno(err);
-    if (full) err = full;
     if (err instanceof RetinaError) {
       process.exitCode = err.exitCode;
       if (this.jsonEnabled()) {
