@@ -30,6 +30,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     limit: Flags.integer({ min: 1, summary: 'Only the first N data rows of the labels file.' }),
     'skip-invalid': Flags.boolean({ default: false, summary: 'Go on without invalid rows and undecodable images; list them in rejects.csv.' }),
     force: Flags.boolean({ default: false, summary: 'Redo the shard even when a complete one exists.' }),
+    'decode-budget': Flags.integer({ min: 1, summary: 'Megapixels decoding at once over all decode slots (bounds decode memory). [default: max(64, 32 x decode slots)]' }),
     'allow-empty': Flags.boolean({ default: false, summary: 'Write an empty dataset when the labels file has no usable row (default: an error).' }),
     'id-column': Flags.string({ summary: 'Column of image ids. [default: image, id_code, id, image_id or filename]' }),
     'label-column': Flags.string({ summary: 'Column of grades 0-4. [default: level, diagnosis, label or grade]' }),
@@ -49,6 +50,8 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.warn(`${signal}: stopping after the images in flight; the partial shard is removed`);
       controller.abort(signal);
+      // The first signal stops the run cleanly; should cleanup itself hang, do not outlive it by much.
+      setTimeout(() => { process.stderr.write(`${signal}: cleanup did not finish in 30 s; exiting\n`); process.exit(130); }, 30_000).unref();
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
@@ -57,7 +60,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
         images: flags.images, labels: flags.labels, out: flags.out ?? `./retina-data/${flags.format}`, format: flags.format,
         transform: { size: flags.size, dtype: flags.dtype, crop: flags.crop, normalize: flags.normalize },
         valFraction: flags['val-fraction'], seed: flags.seed, shard, threads: flags.threads, limit: flags.limit,
-        skipInvalid: flags['skip-invalid'], force: flags.force, allowEmpty: flags['allow-empty'], idColumn: flags['id-column'], labelColumn: flags['label-column'],
+        skipInvalid: flags['skip-invalid'], force: flags.force, allowEmpty: flags['allow-empty'], decodeBudgetMP: flags['decode-budget'], idColumn: flags['id-column'], labelColumn: flags['label-column'],
         logger: this.logger, progress: this.logger.level === 'info' || this.logger.level === 'debug',
         progressIntervalS: flags['progress-interval'], signal: controller.signal,
       });

@@ -51,6 +51,8 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
     const onSignal = (signal: NodeJS.Signals) => {
       this.logger.warn(`${signal}: stopping at the next batch`);
       controller.abort(signal);
+      // The first signal stops the run cleanly; should cleanup itself hang, do not outlive it by much.
+      setTimeout(() => { process.stderr.write(`${signal}: cleanup did not finish in 60 s; exiting\n`); process.exit(130); }, 60_000).unref();
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
@@ -63,7 +65,7 @@ export default class Train extends RetinaCommand<TrainResult | TorchTrainResult>
         cacheFeatures: flags['cache-features'], cacheDir: flags['cache-dir'], threads: flags.threads,
         imageSize: flags['image-size'], crop: flags.crop, normalize: flags.normalize,
         valFraction: flags['val-fraction'], splitSeed: flags['split-seed'],
-        logger: this.logger, progress: Boolean(process.stderr.isTTY) && !this.jsonEnabled(), signal: controller.signal,
+        logger: this.logger, progress: !this.jsonEnabled() && (this.logger.level === 'info' || this.logger.level === 'debug'), signal: controller.signal,
       });
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);

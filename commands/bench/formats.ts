@@ -36,6 +36,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
     out: Flags.directory({ summary: 'Report folder. [default: ./retina-bench/<UTC time>]' }),
     'keep-data': Flags.boolean({ default: false, summary: 'Keep the images, datasets and training runs under OUT/work-XXXXXX.' }),
     threads: Flags.integer({ min: 1, summary: 'CPUs for preprocessing and feature extraction. [default: usable CPUs]' }),
+    wide: Flags.boolean({ default: false, summary: 'Print every column with min–max ranges (as report.md); default: the deciding columns, medians, 80 columns wide.' }),
     consumer: Flags.option({ options: ['retina', 'torch'] as const, default: 'retina' as const, summary: "Who reads the datasets. torch: a PyTorch DataLoader per format into float batches beside the seed's torch.save-per-image and PIL paths, and an epoch of the seed model (torch) from each. [defaults with torch: 96 images at 299 px, inception-v3, 1 epoch]" })(),
     python: Flags.string({ env: 'RETINA_PYTHON', summary: 'Python interpreter with torch for --consumer torch. [default: /usr/bin/python3]' }),
   };
@@ -65,7 +66,8 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
         signal: controller.signal,
       });
       if (!this.jsonEnabled()) {
-        this.log(renderTable(report.results));
+        this.log(renderTable(report.results, { wide: flags.wide }));
+        if (!flags.wide) this.log('(--wide: every column, with min–max over repeats; all of it is in report.md)');
         for (const line of publishedLines(report)) this.log(line);
         this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
       }

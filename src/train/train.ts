@@ -124,7 +124,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);
     log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
-    const bar = progressBar(opts.progress ?? false);
+    // The per-batch bar redraws one line: a terminal only (logs get one line per epoch).
+    const bar = progressBar((opts.progress ?? false) && Boolean(process.stderr.isTTY));
+    const cpuWarning = usableCpus(opts.threads).warning;
+    if (cpuWarning) log.warn(cpuWarning);
 
     // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
     let features: Float32Array | undefined;
@@ -132,7 +135,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const tFeat = performance.now();
     if (useCache) {
       const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal, plan });
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, signal: opts.signal, plan, progress: { enabled: opts.progress ?? false, intervalS: opts.progressIntervalS } });
       features = r.features;
       cacheReport = r.report;
     }

@@ -74,6 +74,14 @@ describe('hostile inputs (#16 items 3, 5, 6, 12)', () => {
     expect(parseJson<ErrorBody>(r).error.message).toMatch(/bytes, more than the 100 an input file may have/);
   });
 
+  it('--threads 999 is capped at the usable CPUs with a warning; --decode-budget is accepted', async () => {
+    const dir = await variant();
+    const r = await run(dir, ['--threads', '999', '--decode-budget', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warn: --threads 999 is more than the \d+ CPUs this process may use/);
+    expect(parseJson<{ threads: number }>(r).threads).toBeLessThan(999);
+  });
+
   it('an unwritable --out is a clear error within seconds (no mkdir spin under /proc)', async () => {
     const dir = await variant();
     for (const out of ['/proc/retina-x', join(dir, 'trainLabels.csv', 'sub')]) {

@@ -14,7 +14,7 @@ import { expectSameRecords } from './helpers/datasets.js';
 // this machine's CPUs: the tests prove placement and recovery, never speed.
 const SLURM = ['--cpus-per-task', '1', '--mem', '1G', '--time', '00:15:00'];
 const TASKS = '6';
-const IMAGES = 600; // 100 per task: several seconds per task, long enough to lose its host mid-way
+const IMAGES = 900; // 150 per task: seconds per task even on a quiet machine, long enough to lose its host mid-way
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let release: (() => void) | undefined;
