@@ -2,10 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { RetinaError } from '../core/errors.js';
-import { readLabels } from '../labels.js';
-import { indexImages } from '../preprocess/image-index.js';
+import { invalidInputError, readLabelledImages } from '../labelled-images.js';
 import { writeRejects } from '../preprocess/rejects.js';
-import { invalidInputError, validateInputs } from '../preprocess/validate.js';
 
 /**
  * The user's images for the study: the labels joined with the images folder as preprocess does
@@ -21,8 +19,7 @@ export async function prepareUserImages(opts: {
   images: string; labels: string; count: number; work: string;
   limit?: number | undefined; skipInvalid?: boolean | undefined; rejectsFile?: string | undefined;
 }): Promise<{ images: string; labels: string; count: number; skipped: number }> {
-  const [labels, index] = await Promise.all([readLabels(opts.labels, { limit: opts.limit }), indexImages(opts.images)]);
-  const { items, problems } = validateInputs(labels, index);
+  const { items, problems } = await readLabelledImages(opts);
   if (problems.length > 0 && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length > 0 && opts.rejectsFile) await writeRejects(opts.rejectsFile, problems);
   const chosen = opts.count > 0 ? items.slice(0, opts.count) : items;

@@ -8,11 +8,8 @@ import { openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/format-registry.js';
 import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
 import { byteLength } from '../../formats/types.js';
-import { readLabels, type RowProblem } from '../labels.js';
-import { invalidInputError, validateInputs } from '../preprocess/validate.js';
-import { indexImages } from '../preprocess/image-index.js';
-import { assignSplits } from '../split.js';
-import { compareIds } from '../shard-assign.js';
+import type { RowProblem } from '../labels.js';
+import { invalidInputError, readLabelledImages, splitAndOrder } from '../labelled-images.js';
 import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage, type TransformOptions } from '../transform.js';
 
@@ -20,7 +17,8 @@ import { transformImage, type TransformOptions } from '../transform.js';
 export type SourceDescriptor =
   | { kind: 'dataset'; dir: string }
   | {
-    kind: 'images'; images: string; labels: string; transform: TransformOptions; valFraction: number; splitSeed: number;
+    kind: 'images'; images: string; labels: string; idColumn?: string | undefined; labelColumn?: string | undefined;
+    transform: TransformOptions; valFraction: number; splitSeed: number;
     /** Only the first N data rows of the labels file (as `retina preprocess --limit`). */
     limit?: number | undefined;
     /** Go on without invalid rows (as `retina preprocess --skip-invalid`); they are in `rejects`. */
@@ -127,7 +125,7 @@ class ImagesSource implements SampleSource {
     const d = this.descriptor;
     let h = xxh64(await readFile(d.labels));
     const sizes = await Promise.all(this.records.map(async (r) => { const s = await stat(r.path); return `${r.path}:${s.size}:${s.mtimeMs}`; }));
-    h = xxh64(JSON.stringify({ sizes, transform: d.transform, valFraction: d.valFraction, splitSeed: d.splitSeed }), h);
+    h = xxh64(JSON.stringify({ sizes, transform: d.transform, valFraction: d.valFraction, splitSeed: d.splitSeed, idColumn: d.idColumn, labelColumn: d.labelColumn }), h);
     return `images:${h.toString(16).padStart(16, '0')}`;
   }
   // Images are decoded on every miss, which checks them; their identity already covers size and mtime.
@@ -145,15 +143,12 @@ function corruptFile(shard: number, file: string, what: string): RetinaError {
 /** Open a source described by `descriptor` (in this thread). */
 export async function openSource(descriptor: SourceDescriptor): Promise<SampleSource> {
   if (descriptor.kind === 'dataset') return new DatasetSource(descriptor, await openDataset(descriptor.dir));
-  // The same join of labels and images as preprocess (validateInputs), with its flags and error.
-  const [labels, index] = await Promise.all([readLabels(descriptor.labels, { limit: descriptor.limit }), indexImages(descriptor.images)]);
-  const { items, problems } = validateInputs(labels, index);
-  if (problems.length > 0 && !descriptor.skipInvalid) throw invalidInputError(descriptor.labels, problems, items.length, descriptor.images);
-  const splits = assignSplits(items, descriptor.valFraction, descriptor.splitSeed);
-  const records: ImageRecord[] = items.map((it) => ({ id: it.id, label: it.label, split: splits.get(it.id) ?? 'train', path: it.file }));
-  // The order `retina preprocess` stores records in, so that both sources feed identical batches.
-  records.sort((a, b) => compareIds(a.id, b.id));
-  return new ImagesSource(descriptor, records, problems);
+  // The rows, rejects, split and order of `retina preprocess` (one module, the same --limit and
+  // --skip-invalid), so that both sources feed identical batches.
+  const li = await readLabelledImages(descriptor);
+  if (li.problems.length > 0 && !descriptor.skipInvalid) throw invalidInputError(descriptor.labels, li.problems, li.items.length, descriptor.images);
+  const { items } = splitAndOrder(li.items, descriptor.valFraction, descriptor.splitSeed);
+  return new ImagesSource(descriptor, items.map((it) => ({ id: it.id, label: it.label, split: it.split, path: it.file })), li.problems);
 }
 
 /** Check that `--source` names `images` or a registered format. */
