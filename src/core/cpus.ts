@@ -32,7 +32,8 @@ export function cgroupCpuQuota(path = '/sys/fs/cgroup/cpu.max'): number | undefi
   try {
     const [quota, period] = readFileSync(path, 'utf8').trim().split(/\s+/);
     if (quota === undefined || quota === 'max' || period === undefined) return undefined;
-    const q = Number(quota), p = Number(period);
+    const q = Number(quota),
+      p = Number(period);
     if (!(q > 0 && p > 0)) return undefined;
     return Math.max(1, Math.ceil(q / p));
   } catch {
