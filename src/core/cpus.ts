@@ -15,7 +15,11 @@ export function usableCpus(requested?: number, env: NodeJS.ProcessEnv = process.
     // threads and 3.5 GB RSS for 20 images. Capped at what this process may use, with a warning.
     const usable = usableCpus(undefined, env);
     if (requested > usable.cpus) {
-      return { cpus: usable.cpus, source: `flag, capped (${usable.source})`, warning: `--threads ${requested} is more than the ${usable.cpus} CPUs this process may use (${usable.source}); using ${usable.cpus}` };
+      return {
+        cpus: usable.cpus,
+        source: `flag, capped (${usable.source})`,
+        warning: `--threads ${requested} is more than the ${usable.cpus} CPUs this process may use (${usable.source}); using ${usable.cpus}`,
+      };
     }
     return { cpus: requested, source: 'flag' };
   }
