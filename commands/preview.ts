@@ -1,5 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
+import { oclifFlags } from './_base/oclif-flags.js';
+import { flagValues } from '../src/cli/flag-spec.js';
+import { PREVIEW_FLAGS } from '../src/cli/preview-flags.js';
 // The library is imported in run(): `retina --help` loads every command class and must stay light.
 import type { PreviewResult } from '../src/preview/preview.js';
 
@@ -12,17 +15,13 @@ export default class Preview extends RetinaCommand<PreviewResult> {
   ];
   static override strict = false;
   static override args = { image: Args.string({ required: true, description: 'Photographs to preview (one row each).' }) };
-  static override flags = {
-    out: Flags.string({ required: true, summary: 'The picture to write (.png or .jpeg).' }),
-    size: Flags.integer({ default: 299, min: 8, max: 4096, summary: 'Side of the square output in pixels.' }),
-    crop: Flags.option({ options: ['auto', 'none'] as const, default: 'auto' as const, summary: 'auto: crop to the retina; none: whole image, letterboxed.' })(),
-    normalize: Flags.option({ options: ['none', 'ben-graham'] as const, default: 'none' as const, summary: 'Ben Graham local-contrast normalization.' })(),
-  };
+  static override flags = oclifFlags(PREVIEW_FLAGS);
 
   public async run(): Promise<PreviewResult> {
     const { argv, flags } = await this.parse(Preview);
     const { writePreview } = await import('../src/preview/preview.js');
-    const r = await writePreview(argv as string[], { out: flags.out, size: flags.size, crop: flags.crop, normalize: flags.normalize });
+    const f = flagValues(PREVIEW_FLAGS, flags);
+    const r = await writePreview(argv as string[], { out: f.out, size: f.size, crop: f.crop, normalize: f.normalize });
     for (const i of r.images) {
       const t = i.timings;
       this.log(`${i.image}: ${i.originalWidth}x${i.originalHeight} (EXIF ${i.orientation}), ${i.circle ? `circle r ${i.circle.r.toFixed(1)}` : 'no circle'}, decode ${t.decodeMs.toFixed(1)} ms, detect ${t.detectMs.toFixed(1)} ms, resample ${t.resampleMs.toFixed(1)} ms`);

@@ -174,6 +174,13 @@ const FG: [number, number, number] = [235, 235, 235];
 const DIM: [number, number, number] = [170, 170, 170];
 /** libjpeg's limit on either side. */
 const JPEG_MAX_SIDE = 65_535;
+/**
+ * libvips re-encodes the streamed PNG into JPEG holding the whole decoded sheet (measured: a
+ * 312 MB sheet, 5,000 tiles of 128 px, peaked at 1.27 GB RSS; the PNG writer at 141 MB), so JPEG
+ * sheets are capped at this many raw bytes; larger ones are refused pointing to .png or .html,
+ * which stream.
+ */
+const JPEG_MAX_RAW_BYTES = 96 * 2 ** 20;
 
 function tileLabel(c: Choice): [string, string] {
   return [c.id, `g${c.grade} ${c.split} #${c.index}`];
@@ -215,7 +222,7 @@ function layOut(chosen: Choice[][], tileW: number, tileH: number, header: string
 
 /** Records are read `columns` at a time: one row of tiles is what memory holds. */
 async function readRow(reader: DatasetReader, spec: TensorSpec, row: Choice[], signal: AbortSignal | undefined): Promise<Uint8Array[]> {
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw new RetinaError('ABORTED', 'Interrupted: the contact sheet was not written', { hint: 'Rerun the command.' });
   return Promise.all(row.map(async (c) => tileRgb((await reader.get(c.index)).tensor, spec)));
 }
 
@@ -334,9 +341,9 @@ export async function writeSheetOf(reader: DatasetReader, opts: SheetOptions): P
   const header = headerLines(reader, opts.split ?? 'all', grades, opts.seed ?? 0, opts.ids !== undefined);
   const layout = layOut(chosen, tileW, tileH, header);
   const total = layout.placements.length;
-  if (kind === 'jpeg' && (layout.width > JPEG_MAX_SIDE || layout.height > JPEG_MAX_SIDE)) {
-    throw new RetinaError('BAD_ARGUMENT', `A JPEG sheet is at most ${JPEG_MAX_SIDE} pixels a side; this one would be ${layout.width} x ${layout.height}`, {
-      hint: 'Write a .png or .html sheet, or show fewer tiles (--per-grade).',
+  if (kind === 'jpeg' && (layout.width > JPEG_MAX_SIDE || layout.height > JPEG_MAX_SIDE || layout.width * layout.height * 3 > JPEG_MAX_RAW_BYTES)) {
+    throw new RetinaError('BAD_ARGUMENT', `A JPEG sheet is at most ${JPEG_MAX_SIDE} pixels a side and ${JPEG_MAX_RAW_BYTES / 2 ** 20} MiB of pixels (it is encoded in memory); this one would be ${layout.width} x ${layout.height}`, {
+      hint: 'Write a .png or .html sheet (both are streamed to disk), or show fewer tiles (--per-grade).',
     });
   }
   await ensureDir(dirname(file));

@@ -214,6 +214,14 @@ describe('contact sheets', () => {
     await expect(writeContactSheet(ds, { out: join(dir, 's.gif') })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await expect(writeContactSheet(ds, { out: join(dir, 's.png'), perGrade: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
   });
+
+  it('refuses a JPEG sheet too large to encode in bounded memory, pointing to .png/.html', async () => {
+    const ds = join(dir, 'ds');
+    await makeDataset(ds, 'raw', 'uint8', 10, 1, { h: 2000, w: 2000 }, () => new Uint8Array(2000 * 2000 * 3));
+    const err = await writeContactSheet(ds, { out: join(dir, 's.jpeg') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_ARGUMENT', hint: expect.stringContaining('.png or .html') });
+    expect(await readdir(dir)).toEqual(['ds']);
+  });
 });
 
 const browser = chromiumBrowser();
