@@ -26,7 +26,7 @@ export default class Preview extends RetinaCommand<PreviewResult> {
       const t = i.timings;
       this.log(`${i.image}: ${i.originalWidth}x${i.originalHeight} (EXIF ${i.orientation}), ${i.circle ? `circle r ${i.circle.r.toFixed(1)}` : 'no circle'}, decode ${t.decodeMs.toFixed(1)} ms, detect ${t.detectMs.toFixed(1)} ms, resample ${t.resampleMs.toFixed(1)} ms`);
     }
-    this.log(`wrote ${r.file} (${r.images.length} image${r.images.length === 1 ? '' : 's'}, ${r.width}x${r.height})`);
+    this.log(`wrote ${r.file} (${r.images.length} image${r.images.length === 1 ? '' : 's'}${r.width === undefined ? '' : `, ${r.width}x${r.height}`})`);
     return r;
   }
 }

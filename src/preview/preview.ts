@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { badArgument } from '../core/errors.js';
@@ -21,7 +21,7 @@ import { blit, strokeCircle, strokeRect } from './overlay.js';
 
 export type PreviewOptions = Pick<TransformOptions, 'size' | 'crop' | 'normalize'> & { out: string };
 
-export const PREVIEW_KINDS = ['png', 'jpeg'] as const;
+export const PREVIEW_KINDS = ['png', 'jpeg', 'html'] as const;
 export type PreviewKind = (typeof PREVIEW_KINDS)[number];
 
 export interface PanelPlacement {
@@ -50,8 +50,9 @@ export interface PreviewImage {
 export interface PreviewResult {
   file: string;
   kind: PreviewKind;
-  width: number;
-  height: number;
+  /** Pixel size of a PNG/JPEG preview (an HTML page lays itself out; panels are then at x, y of the picture it would be). */
+  width?: number;
+  height?: number;
   /** Panels drawn (4 per image). */
   tiles: number;
   /** The images shown, in order. */
@@ -64,7 +65,8 @@ function previewKind(file: string): PreviewKind {
   const ext = extname(file).toLowerCase();
   if (ext === '.png') return 'png';
   if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
-  throw badArgument('--out', 'a file name ending in .png or .jpeg (.jpg)', file);
+  if (ext === '.html' || ext === '.htm') return 'html';
+  throw badArgument('--out', 'a file name ending in .png, .jpeg (.jpg) or .html', file);
 }
 
 const PAD = 8, GAP = 8, TEXT_LINES = 4;
@@ -87,7 +89,7 @@ async function originalPanel(bytes: Uint8Array, side: number, W: number, H: numb
   return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), w, h, scale: w / W };
 }
 
-interface Row { canvas: RgbCanvas; info: PreviewImage }
+interface Row { canvas: RgbCanvas; info: PreviewImage; captions: string[][] }
 
 async function previewRow(file: string, opts: PreviewOptions, cellW: number, y0: number): Promise<Row> {
   const transform: TransformOptions = { size: opts.size, crop: opts.crop, normalize: opts.normalize, dtype: 'uint8' };
@@ -141,7 +143,7 @@ async function previewRow(file: string, opts: PreviewOptions, cellW: number, y0:
   const names: PanelPlacement['name'][] = ['original', 'detection', 'square', 'ben-graham'];
   const stored = opts.normalize === 'ben-graham' ? 'ben-graham' : 'square';
   return {
-    canvas,
+    canvas, captions: text,
     info: {
       image: resolve(file), originalWidth: W, originalHeight: H, orientation: work.orientation, circle: circle ?? null, box,
       timings: { ...t, decodeMs, ...(bgMs === undefined ? {} : { benGrahamPreviewMs: bgMs }) },
@@ -181,6 +183,7 @@ export async function writePreview(images: readonly string[], opts: PreviewOptio
   }
   await ensureDir(dirname(file));
   await writeFileAtomicWith(file, async (tmp) => {
+    if (kind === 'html') return writeHtml(tmp, images, opts, cellW, rowH, infos);
     if (kind === 'png') return writePngBands(tmp, width, height, bands());
     const png = `${tmp}.png`;
     try {
@@ -190,5 +193,38 @@ export async function writePreview(images: readonly string[], opts: PreviewOptio
       await rm(png, { force: true });
     }
   });
-  return { file, kind, width, height, tiles: infos.length * PANELS, ids: images.map((f) => basename(f)), transform: { size: opts.size, crop: opts.crop, normalize: opts.normalize }, images: infos };
+  return { file, kind, ...(kind === 'html' ? {} : { width, height }), tiles: infos.length * PANELS, ids: images.map((f) => basename(f)), transform: { size: opts.size, crop: opts.crop, normalize: opts.normalize }, images: infos };
+}
+
+const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The HTML preview: one self-contained file, each panel an inlined PNG at native size, its numbers as text under it. */
+async function writeHtml(file: string, images: readonly string[], opts: PreviewOptions, cellW: number, rowH: number, infos: PreviewImage[]): Promise<void> {
+  const S = opts.size;
+  const parts: string[] = [`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>retina preview</title>
+<style>body{background:#202020;color:#ddd;font:13px/1.4 system-ui,sans-serif;margin:16px}
+.row{display:flex;gap:8px;margin-bottom:14px} figure{margin:0;width:${Math.max(S, 200)}px}
+figure img{display:block;image-rendering:pixelated} figcaption{font:11px/1.35 ui-monospace,monospace;color:#bbb}
+figcaption b{color:#eee;font-weight:normal}</style></head>
+<body data-panels="${images.length * PANELS}">
+<h1 style="font-size:16px">retina preview: size ${S}, crop ${escapeHtml(opts.crop)}, normalize ${escapeHtml(opts.normalize)}</h1>
+`];
+  for (let i = 0; i < images.length; i++) {
+    const row = await previewRow(images[i]!, opts, cellW, PAD + i * rowH);
+    infos.push(row.info);
+    parts.push(`<div class="row" data-image="${escapeHtml(row.info.image)}">`);
+    for (const [k, p] of row.info.panels.entries()) {
+      const rgb = new Uint8Array(S * S * 3);
+      for (let r = 0; r < S; r++) rgb.set(row.canvas.data.subarray((r * row.canvas.width + p.x) * 3, (r * row.canvas.width + p.x + S) * 3), r * S * 3);
+      const png = await sharp(rgb, { raw: { width: S, height: S, channels: 3 } }).png().toBuffer();
+      const lines = row.captions[k]!.filter(Boolean).map((l, j) => (j === 0 ? `<b>${escapeHtml(l)}</b>` : escapeHtml(l)));
+      parts.push(`<figure data-panel="${p.name}"${p.stored ? ' data-stored="true"' : ''}><img alt="${p.name}" width="${S}" height="${S}" src="data:image/png;base64,${png.toString('base64')}"><figcaption>${lines.join('<br>')}</figcaption></figure>`);
+    }
+    parts.push('</div>\n');
+  }
+  parts.push(`<script>addEventListener('load',()=>{document.body.dataset.loaded=[...document.images].filter((i)=>i.complete&&i.naturalWidth>0).length})</script>
+</body></html>\n`);
+  // A preview is a handful of photographs (a few panels each): written in one go.
+  await writeFile(file, parts.join(''));
 }

@@ -1,13 +1,15 @@
-import { symlink, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../formats/dataset.js';
 import { writePreview, type PreviewResult } from '../../../src/preview/preview.js';
 import { KAGGLE_SAMPLE, runCli, tempDir } from '../../helpers/cli.js';
-import { kaggleSample } from '../../helpers/requirements.js';
+import { chromiumBrowser, kaggleSample } from '../../helpers/requirements.js';
+import { chromium } from '../../helpers/chromium.js';
 
 const kaggle = kaggleSample();
+const browser = chromiumBrowser();
 const KAGGLE_IDS = kaggle.available ? ['10_left', '13_right'] : [];
 
 /** A 300x200 photograph of a lit disc off centre, stored sideways with EXIF orientation 6. */
@@ -69,6 +71,31 @@ describe(`retina preview${kaggle.titleSuffix.replace('SKIPPED', 'Kaggle images s
         // The other square panel shows something else (the square before Ben Graham, or Ben Graham).
         const other = img.panels.find((p) => p.name === (normalize === 'ben-graham' ? 'square' : 'ben-graham'))!;
         expect(panelPixels({ data, width: info.width }, other)).not.toEqual(want);
+      }
+    } finally {
+      await reader.close();
+    }
+  }, 120_000);
+
+  it.skipIf(!browser.available)(`HTML: one self-contained page, every panel loads offline, the stored panel is preprocess's output${browser.titleSuffix}`, async () => {
+    const out = join(dir, 'preview.html');
+    const r = await writePreview(images, { out, size: 48, crop: 'auto', normalize: 'none' });
+    expect(r).toMatchObject({ kind: 'html', tiles: 4 * images.length });
+    expect(r.width).toBeUndefined();
+    const html = await readFile(out, 'utf8');
+    expect(html).not.toMatch(/(src|href)="(?!data:)/);
+    const dom = await chromium(out, { dumpDom: true });
+    expect(dom).toMatch(new RegExp(`<body data-panels="${4 * images.length}" data-loaded="${4 * images.length}"`));
+    // Same flags as the first preprocess case above: its dataset is there.
+    const reader = await openDataset(join(dir, 'ds-auto-none'));
+    try {
+      const stored = [...html.matchAll(/<figure data-panel="square" data-stored="true"><img[^>]*src="data:image\/png;base64,([^"]+)"/g)].map((m) => m[1]!);
+      expect(stored).toHaveLength(images.length);
+      const byId = new Map(Array.from({ length: reader.count }, (_, i) => [reader.meta(i).id, i]));
+      for (const [k, b64] of stored.entries()) {
+        const { data } = await sharp(Buffer.from(b64, 'base64')).raw().toBuffer({ resolveWithObject: true });
+        const id = images[k]!.split('/').pop()!.replace('.jpeg', '');
+        expect(new Uint8Array(data)).toEqual((await reader.get(byId.get(id)!)).tensor);
       }
     } finally {
       await reader.close();
