@@ -21,7 +21,7 @@ export function tileRgb(tensor: Uint8Array, spec: TensorSpec): Uint8Array {
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const x = Math.round(f[i]! * 255);
-      b[i] = Number.isNaN(x) ? 0 : x < 0 ? 0 : x > 255 ? 255 : x;
+      b[i] = Number.isNaN(x) ? 0 : Math.max(0, Math.min(x, 255));
     }
     v = b;
   }
