@@ -20,7 +20,7 @@ export function benGrahamSigma(radius: number): number {
 }
 
 /**
- * Where Ben Graham's normalisation applies in a square, in its pixel indices: the retina's circle
+ * Where Ben Graham's normalization applies in a square, in its pixel indices: the retina's circle
  * (centre and radius; the mask keeps 0.9 of it, the blur's sigma is radius / 30) and the part of
  * the square the photograph covers (`rect`, end-exclusive; the rest is padding, not image).
  */
