@@ -38,7 +38,7 @@ describe.sequential('retina bench formats', () => {
     expect(report.machine).toMatchObject({ node: process.version });
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.machine.cpuModel).not.toBe('');
-    expect(['wasm', 'cpu', 'tensorflow']).toContain(report.machine.backend);
+    expect(['onnxruntime', 'wasm', 'cpu', 'tensorflow']).toContain(report.machine.backend);
     expect(report.results.map((r) => r.source)).toEqual(['images', 'raw', 'lmdb']);
     for (const r of report.results) {
       for (const key of ['bytesOnDisk', 'readImagesPerSecond', 'readFloatImagesPerSecond', 'randomReadImagesPerSecond', 'trainSeconds', 'speedupVsImages'] as const) {
