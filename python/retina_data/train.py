@@ -21,6 +21,7 @@ import json
 import math
 import os
 import signal
+import socket
 import sys
 import time
 from datetime import timedelta
@@ -114,6 +115,10 @@ class Log:
 
     def debug(self, msg: str) -> None:
         self._say("debug", msg, True)
+
+    def each_rank(self, msg: str) -> None:
+        """Info from every rank, prefixed `[rank R]` (where each rank runs, for the job's log)."""
+        self._say("info", msg, True)
 
     def warn(self, msg: str) -> None:
         self._say("warn", msg, True)
@@ -282,6 +287,8 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
         log.info(f"torch.distributed: {backend}, {world.size} ranks, rendezvous {addr}:{port}")
         tdist.init_process_group(backend, init_method="env://", rank=world.rank, world_size=world.size,
                                  timeout=timedelta(seconds=a.dist_timeout))
+        node = os.environ.get("SLURMD_NODENAME")
+        log.each_rank(f"rank {world.rank}/{world.size} on {socket.gethostname()}{f' (Slurm node {node})' if node else ''}")
     try:
         if world.rank == 0:
             prepare_run_dir(out, a.force)

@@ -16,7 +16,7 @@ def test_float32_chw_equals_retinas_normalisation(datasets, dumped, fmt, dtype):
     x, grade = ds[0]
     assert x.dtype == torch.float32 and tuple(x.shape) == (3, 32, 32) and x.is_contiguous()
     assert grade == dumped[(fmt, dtype)].records[0]["label"]
-    # retina's own toNetworkInput (src/train/network-input.ts), run by node on the same record, HWC
+    # retina's own toNetworkInput (src/bytes-to-float.ts), run by node on the same record, HWC
     want = dumped[(fmt, dtype)].normalized.reshape(32, 32, 3).transpose(2, 0, 1)
     assert np.array_equal(x.numpy(), want), "not bit-identical to retina's byte->float path"
     assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0

@@ -48,8 +48,12 @@ function staleReason(holder: LockHolder | undefined, mtimeMs: number, now: numbe
  * Take the lock at `path` for `what` (e.g. "shard 3/8 of DATA"). Throws EXISTS naming the holder
  * (pid, host, since when) when another live writer has it. `onStale` hears about locks taken over.
  */
-export async function acquireLock(path: string, what: string, onStale?: (message: string) => void): Promise<FileLock> {
+export async function acquireLock(path: string, what: string, onStale?: (message: string) => void, opts: { foreignWaitMs?: number } = {}): Promise<FileLock> {
   const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), what };
+  // A holder on another host cannot be asked whether it lives: wait (up to a stale period) for its
+  // heartbeat to stop, so a Slurm task requeued onto another node after its first instance was
+  // killed goes on, while a live writer elsewhere is still refused.
+  const foreignUntil = Date.now() + (opts.foreignWaitMs ?? STALE_MS + 2 * HEARTBEAT_MS);
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx');
@@ -72,6 +76,12 @@ export async function acquireLock(path: string, what: string, onStale?: (message
     }
     const holder = parseHolder(text);
     const stale = staleReason(holder, mtimeMs, Date.now());
+    if (stale === undefined && holder?.host !== hostname() && Date.now() < foreignUntil) {
+      if (attempt === 0) onStale?.(`waiting for the lock ${path} of pid ${holder?.pid ?? '?'} on ${holder?.host ?? 'an unknown host'} (taken over after ${STALE_MS / 1000} s without its heartbeat)`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      attempt = -1; // waiting is not a takeover attempt
+      continue;
+    }
     if (stale === undefined || attempt >= 3) {
       const who = holder ? `pid ${holder.pid} on host ${holder.host}, since ${holder.startedAt}` : 'a process that left no name';
       throw new RetinaError('EXISTS', `Another writer holds ${what}: ${who} (lock file ${path})`, {

@@ -5,6 +5,7 @@
  * larger than the whole budget runs alone. Peak decode memory is then about
  * max(budget, largest image) x bytes per pixel, whatever the slot count.
  */
+import { readJpegHeader } from '../jpeg-header.js';
 
 /** Pixels of an image from its header (JPEG frame header, PNG IHDR); undefined when unknown. */
 export function imagePixels(bytes: Uint8Array): number | undefined {
@@ -12,26 +13,9 @@ export function imagePixels(bytes: Uint8Array): number | undefined {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return v.getUint32(16) * v.getUint32(20);
   }
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
-  // Walk the JPEG segments to the first start-of-frame (EXIF orientation may swap the sides but
-  // not the pixel count, so APP1 is simply skipped).
-  let p = 2;
-  while (p + 4 <= bytes.length) {
-    if (bytes[p] !== 0xff) return undefined;
-    const marker = bytes[p + 1]!;
-    if (marker === 0xff) { p++; continue; }
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd9) || marker === 0xda) return undefined;
-    const length = (bytes[p + 2]! << 8) | bytes[p + 3]!;
-    if (length < 2) return undefined;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (p + 9 > bytes.length) return undefined;
-      const height = (bytes[p + 5]! << 8) | bytes[p + 6]!;
-      const width = (bytes[p + 7]! << 8) | bytes[p + 8]!;
-      return width * height || undefined;
-    }
-    p += 2 + length;
-  }
-  return undefined;
+  // JPEG: retina's one JPEG/EXIF header reader (orientation may swap the sides, not the count).
+  const jpeg = readJpegHeader(bytes);
+  return jpeg ? jpeg.width * jpeg.height : undefined;
 }
 
 /** A weighted semaphore over pixels, served in request order. */

@@ -9,19 +9,18 @@ import { acquireLock } from '../core/file-lock.js';
 import { isDiskFull, diskFullError } from '../core/disk-full.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
-import { readLabels, type RowProblem } from '../labels.js';
+import type { RowProblem } from '../labels.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { compareIds, shardOf, type ShardSpec } from '../shard-assign.js';
-import { assignSplits, emptySplitWarning } from '../split.js';
+import { shardOf, type ShardSpec } from '../shard-assign.js';
+import { emptySplitWarning } from '../split.js';
 import { FLOAT_RANGE } from '../finish.js';
 import type { TransformOptions } from '../transform.js';
 import { createFinisher } from './finish-pool.js';
-import { indexImages } from './image-index.js';
 import { defaultDecodeBudgetMP, transformInOrder } from './pipeline.js';
 import { createProgress } from './preprocess-progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
-import { invalidInputError, validateInputs, type InputItem } from './validate.js';
+import { invalidInputError, readLabelledImages, splitAndOrder, type SplitItem } from '../labelled-images.js';
 
 /** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones (2: #15 fidelity: fractional box, true Gaussian). */
 export const TRANSFORM_VERSION = 2;
@@ -67,15 +66,11 @@ export type PreprocessCheck = Pick<PreprocessOptions, 'images' | 'labels' | 'out
  *
  * @throws RetinaError BAD_ARGUMENT, NOT_FOUND, BAD_INPUT (invalid rows).
  */
-export async function validatePreprocess(opts: PreprocessCheck, log: Logger = silentLogger): Promise<{ items: InputItem[]; problems: RowProblem[]; splits: Map<string, Split> }> {
+export async function validatePreprocess(opts: PreprocessCheck, log: Logger = silentLogger): Promise<{ items: SplitItem[]; problems: RowProblem[]; splits: Map<string, Split> }> {
   if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
   if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
   await loadFormat(opts.format);
-  const [labels, images] = await Promise.all([
-    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
-    indexImages(opts.images),
-  ]);
-  const { items, problems } = validateInputs(labels, images);
+  const { items, problems, labels, images } = await readLabelledImages(opts);
   log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
   if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
@@ -85,7 +80,7 @@ export async function validatePreprocess(opts: PreprocessCheck, log: Logger = si
     });
   }
   await refuseOtherShardCount(resolve(opts.out), opts.shard.count);
-  const splits = assignSplits(items, opts.valFraction, opts.seed);
+  const { items: ordered, splits } = splitAndOrder(items, opts.valFraction, opts.seed);
   // Refused here, not at train time after hours of preprocessing: every shard task sees the same split.
   const trainCount = items.reduce((n, it) => n + ((splits.get(it.id) ?? 'train') === 'train' ? 1 : 0), 0);
   if (items.length > 0 && trainCount === 0) {
@@ -94,7 +89,7 @@ export async function validatePreprocess(opts: PreprocessCheck, log: Logger = si
   }
   const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
   if (emptySplit) log.warn(emptySplit);
-  return { items: [...items], problems: [...problems], splits };
+  return { items: ordered, problems: [...problems], splits };
 }
 
 /** `retina preprocess --json`. */
@@ -142,8 +137,7 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   if (cpuWarning) log.warn(cpuWarning);
   if (opts.decodeBudgetMP !== undefined && !(Number.isFinite(opts.decodeBudgetMP) && opts.decodeBudgetMP > 0)) throw badArgument('--decode-budget', 'a positive number of megapixels', opts.decodeBudgetMP);
   const { items, problems, splits } = await validatePreprocess(opts, log);
-  const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
-  const mine = shardOf(sorted, index, count);
+  const mine = shardOf(items, index, count); // items come in storage order (splitAndOrder)
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };
   // Identical in every task of a run: `retina index` requires that of the shards it combines.
   const params: Record<string, unknown> = {

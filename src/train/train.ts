@@ -3,6 +3,7 @@ import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../core/errors.js';
+import { defaultRunDir } from '../defaults.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { silentLogger } from '../core/log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
@@ -119,7 +120,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const head = buildHead(backbone.featureDim, seed);
     const full = assemble(backbone.model, head);
     disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
-    const out = resolve(opts.out ?? join('runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${model}-${opts.source}`));
+    const out = resolve(opts.out ?? defaultRunDir(model, opts.source));
     await prepareRunDir(out, opts.force ?? false);
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);

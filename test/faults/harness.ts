@@ -84,6 +84,14 @@ function crashed(r: Run, sentKill = false): string | undefined {
   return undefined;
 }
 
+const lockOf = (dataset: string) => join(dataset, 'shards', 'shard-00000-of-00001.lock');
+
+/** Poll (25 ms) until `path` exists; false after `ms`. */
+async function waitFor(path: string, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (existsSync(path)) return true;
+  return false;
+}
+
 function category(name: string): CategoryResult {
   return { category: name, tried: 0, handled: 0, silent: 0, hangs: 0, crashes: 0, failures: [] };
 }
@@ -144,12 +152,17 @@ export async function runFaultSuite(o: FaultOptions): Promise<CategoryResult[]> 
   const log = o.log ?? (() => undefined);
   const rng = createRng(o.seed);
   const results: CategoryResult[] = [];
-  const refs = new Map<string, { dir: string; files: string; ms: number }>();
+  const refs = new Map<string, { dir: string; files: string; workMs: number }>();
   for (const format of o.formats) {
     const dir = join(o.root, 'ref', format);
-    const r = await cli(preprocessArgs(o, o.fixtures, dir, format), { timeoutMs: 180_000 });
+    let lockAt = 0;
+    const run = cli(preprocessArgs(o, o.fixtures, dir, format), { timeoutMs: 180_000 });
+    const t0 = Date.now();
+    void waitFor(lockOf(dir), 60_000).then((seen) => { if (seen) lockAt = Date.now() - t0; });
+    const r = await run;
     if (r.code !== 0) throw new Error(`reference preprocess (${format}) failed: ${r.stderr}`);
-    refs.set(format, { dir, files: await shardFiles(dir), ms: r.ms });
+    // The work phase: from taking the shard's lock (start-up done, inputs validated) to the exit.
+    refs.set(format, { dir, files: await shardFiles(dir), workMs: Math.max(50, r.ms - lockAt) });
   }
 
   const want = (name: string) => !o.only || o.only.includes(name);
@@ -159,11 +172,18 @@ export async function runFaultSuite(o: FaultOptions): Promise<CategoryResult[]> 
     const ref = refs.get(format)!;
     for (let k = 0; k < o.randomKills; k++) {
       const out = join(o.root, 'kill', `${format}-${k}`);
-      // Start-up (Node, oclif, sharp) is most of a small run: aim over the whole run, start-up included.
-      const at = Math.round(ref.ms * (0.2 + 0.9 * rng.next()));
-      const r = await cli(preprocessArgs(o, o.fixtures, out, format), { killAfterMs: at });
-      log(`kill-random ${format} #${k} at ${at} ms: ${r.signal ?? `exit ${r.code}`}`);
-      await afterKill(o, kills, `${format} killed at ${at} ms`, out, format, ref.files);
+      // Aimed at the work phase (start-up is most of a small run): a random moment after the
+      // shard's lock appears, up to the reference run's work time (so some land in the commit).
+      const at = Math.round(ref.workMs * 1.05 * rng.next());
+      let pid = 0;
+      const run = cli(preprocessArgs(o, o.fixtures, out, format), { onSpawn: (p) => { pid = p; } });
+      if (await waitFor(lockOf(out), 60_000)) {
+        await new Promise((r) => setTimeout(r, at));
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already done */ }
+      }
+      const r = await run;
+      log(`kill-random ${format} #${k} at +${at} ms of ~${ref.workMs} ms work: ${r.signal ?? `exit ${r.code}`}`);
+      await afterKill(o, kills, `${format} killed ${at} ms into its work`, out, format, ref.files);
     }
   }
   results.push(kills);
@@ -286,7 +306,7 @@ async function specialFiles(o: FaultOptions): Promise<CategoryResult> {
   let pid = 0;
   const term = join(fx, 'term');
   const run = cli(preprocessArgs(o, o.fixtures, term, 'raw'), { onSpawn: (p) => { pid = p; }, timeoutMs: 60_000 });
-  for (let i = 0; i < 400 && !existsSync(join(term, 'shards', 'shard-00000-of-00001.lock')); i++) await new Promise((r) => setTimeout(r, 25));
+  await waitFor(lockOf(term), 10_000);
   process.kill(pid, 'SIGTERM');
   const t = await run;
   const left = await leftovers(term);
@@ -337,8 +357,7 @@ async function concurrent(o: FaultOptions): Promise<CategoryResult> {
   let firstPid = 0;
   // The first writer holds its lock for 8 s in the middle of its commit, so the second surely meets it.
   const first = cli(preprocessArgs(o, o.fixtures, out, 'raw'), { onSpawn: (p) => { firstPid = p; }, env: { RETINA_FAULT_POINT: 'commit:table', RETINA_FAULT_ACTION: 'pause:8000' } });
-  const lock = join(out, 'shards', 'shard-00000-of-00001.lock');
-  for (let i = 0; i < 600 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(lockOf(out), 30_000);
   const second = await cli(preprocessArgs(o, o.fixtures, out, 'raw'));
   const a = await first;
   judge(c, 'two preprocess runs on one shard', {
@@ -357,7 +376,7 @@ async function unwritable(o: FaultOptions): Promise<CategoryResult> {
   const c = category('unwritable');
   for (const out of ['/proc/retina-fault', '/sys/retina-fault', join(o.fixtures, 'trainLabels.csv', 'sub')]) {
     const r = await cli(preprocessArgs(o, o.fixtures, out, 'raw'), { timeoutMs: 30_000 });
-    judge(c, `--out ${out}`, { ok: r.code === 2 && /Cannot write the dataset folder/.test(r.stderr) && r.ms < 15_000, hang: r.timedOut, crash: crashed(r), why: `exit ${r.code} after ${r.ms} ms` });
+    judge(c, `--out ${out}`, { ok: r.code === 2 && /Cannot write the dataset folder/.test(r.stderr) && r.ms < 60_000, hang: r.timedOut, crash: crashed(r), why: `exit ${r.code} after ${r.ms} ms` });
   }
   return c;
 }
