@@ -1,4 +1,4 @@
-import { Command, Help } from '@oclif/core';
+import { type Command, Help } from '@oclif/core';
 import { EXIT_CODE_MEANINGS, EXIT_CODES, type RetinaErrorCode } from '../../src/core/errors.js';
 
 /** The documented exit codes, one per line: the table every command's --help ends with. */

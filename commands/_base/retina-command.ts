@@ -1,4 +1,4 @@
-import { Command, Flags, Interfaces } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { exitCodeOf, type RetinaErrorCode } from '../../src/core/errors.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../../src/core/log.js';
 import { toRetinaError } from './cli-errors.js';

@@ -70,10 +70,13 @@ export function camelCase<S extends string>(name: S): CamelCase<S> {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as CamelCase<S>;
 }
 
-type ValueOf<S> = S extends { kind: 'boolean' } ? boolean
-  : S extends { kind: 'integer' | 'number' } ? number
-  : S extends { options: readonly (infer O)[] } ? O
-  : string;
+type ValueOf<S> = S extends { kind: 'boolean' }
+  ? boolean
+  : S extends { kind: 'integer' | 'number' }
+    ? number
+    : S extends { options: readonly (infer O)[] }
+      ? O
+      : string;
 type Always<S> = S extends { required: true } ? true : S extends { default: unknown } ? true : false;
 
 /** Parsed values of a command's flags, keyed by camelCase name (what its library function takes). */

@@ -21,11 +21,15 @@ export const PREPROCESS_FLAGS = {
   'label-column': { kind: 'string', summary: 'Column of grades 0-4. [default: level, diagnosis, label or grade]' },
   'skip-invalid': { kind: 'boolean', default: false, summary: 'Go on without invalid rows and undecodable images; list them in rejects.csv.' },
   force: { kind: 'boolean', default: false, summary: 'Redo the shard even when a complete one exists.' },
-  'decode-budget': { kind: 'integer', min: 1, summary: 'Megapixels decoding at once over all decode slots (bounds decode memory). [default: max(64, 32 x decode slots)]' },
+  'decode-budget': {
+    kind: 'integer',
+    min: 1,
+    summary: 'Megapixels decoding at once over all decode slots (bounds decode memory). [default: max(64, 32 x decode slots)]',
+  },
   'allow-empty': { kind: 'boolean', default: false, summary: 'Write an empty dataset when the labels file has no usable row (default: an error).' },
   'progress-interval': { kind: 'integer', default: 10, min: 1, summary: 'Seconds between progress lines when stderr is not a terminal.' },
   // Each array task takes these from Slurm.
-  shard: { kind: 'string', slurm: 'skip', summary: 'This task\'s shard, INDEX/COUNT. [default: from the Slurm array, else 0/1]' },
+  shard: { kind: 'string', slurm: 'skip', summary: "This task's shard, INDEX/COUNT. [default: from the Slurm array, else 0/1]" },
   threads: { kind: 'integer', min: 1, slurm: 'skip', summary: 'CPUs to use. [default: SLURM_CPUS_PER_TASK, cgroup limit, or CPU affinity]' },
   'array-task-id': { kind: 'integer', hidden: true, env: 'SLURM_ARRAY_TASK_ID', slurm: 'skip', summary: 'Slurm array task id.' },
   'array-task-min': { kind: 'integer', hidden: true, env: 'SLURM_ARRAY_TASK_MIN', slurm: 'skip', summary: 'Slurm array: first task id.' },

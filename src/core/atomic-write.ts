@@ -26,7 +26,10 @@ export function tempSibling(path: string): string {
 export async function removeDeadSiblings(path: string): Promise<string[]> {
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   const prefix = `${basename(path)}${TEMP_MARK}`;
-  return removeDeadTemps(dirname(path), names.filter((n) => n.startsWith(prefix)));
+  return removeDeadTemps(
+    dirname(path),
+    names.filter((n) => n.startsWith(prefix)),
+  );
 }
 
 /** True for temporary names and folders set aside by `replaceDir`, which readers ignore. */

@@ -15,7 +15,11 @@ export function usableCpus(requested?: number, env: NodeJS.ProcessEnv = process.
     // threads and 3.5 GB RSS for 20 images. Capped at what this process may use, with a warning.
     const usable = usableCpus(undefined, env);
     if (requested > usable.cpus) {
-      return { cpus: usable.cpus, source: `flag, capped (${usable.source})`, warning: `--threads ${requested} is more than the ${usable.cpus} CPUs this process may use (${usable.source}); using ${usable.cpus}` };
+      return {
+        cpus: usable.cpus,
+        source: `flag, capped (${usable.source})`,
+        warning: `--threads ${requested} is more than the ${usable.cpus} CPUs this process may use (${usable.source}); using ${usable.cpus}`,
+      };
     }
     return { cpus: requested, source: 'flag' };
   }
@@ -32,7 +36,8 @@ export function cgroupCpuQuota(path = '/sys/fs/cgroup/cpu.max'): number | undefi
   try {
     const [quota, period] = readFileSync(path, 'utf8').trim().split(/\s+/);
     if (quota === undefined || quota === 'max' || period === undefined) return undefined;
-    const q = Number(quota), p = Number(period);
+    const q = Number(quota),
+      p = Number(period);
     if (!(q > 0 && p > 0)) return undefined;
     return Math.max(1, Math.ceil(q / p));
   } catch {

@@ -61,7 +61,7 @@ export async function mapDiskFull<T>(path: string, what: string, write: () => Pr
   try {
     return await write();
   } catch (err) {
-    if (!(err instanceof RetinaError) && await isDiskFull(err, path)) throw diskFullError(path, what, err, location);
+    if (!(err instanceof RetinaError) && (await isDiskFull(err, path))) throw diskFullError(path, what, err, location);
     throw err;
   }
 }

@@ -39,7 +39,12 @@ export async function ensureDir(path: string, what = 'the output folder'): Promi
       if (code === 'ENOSPC' || code === 'EDQUOT') {
         throw new RetinaError('DISK_FULL', `No space left to create ${dir}`, { location: { file: dir }, hint: 'Free space, then rerun.', cause: err });
       }
-      throw unwritable(target, what, `${dir} cannot be created (${code ?? (err as Error).message}${code === 'ENOENT' ? ': its parent does not accept new folders' : ''})`, err);
+      throw unwritable(
+        target,
+        what,
+        `${dir} cannot be created (${code ?? (err as Error).message}${code === 'ENOENT' ? ': its parent does not accept new folders' : ''})`,
+        err,
+      );
     }
   }
   await checkWritableDir(target, what);

@@ -69,11 +69,7 @@ export class RetinaError extends Error {
   /** One line telling the user what to do next; printed after the message. */
   readonly hint: string | undefined;
 
-  constructor(
-    code: RetinaErrorCode,
-    message: string,
-    opts: { location?: ErrorLocation; hint?: string; cause?: unknown } = {},
-  ) {
+  constructor(code: RetinaErrorCode, message: string, opts: { location?: ErrorLocation; hint?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'RetinaError';
     this.code = code;
@@ -100,9 +96,5 @@ export function messageOf(err: unknown): string {
 
 /** Build the standard "expected X for Y but received Z" argument error. */
 export function badArgument(what: string, expected: string, received: unknown, hint?: string): RetinaError {
-  return new RetinaError(
-    'BAD_ARGUMENT',
-    `Expected ${expected} for ${what} but received ${JSON.stringify(received)}`,
-    hint === undefined ? {} : { hint },
-  );
+  return new RetinaError('BAD_ARGUMENT', `Expected ${expected} for ${what} but received ${JSON.stringify(received)}`, hint === undefined ? {} : { hint });
 }

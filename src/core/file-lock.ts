@@ -30,7 +30,8 @@ export interface FileLock {
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string') return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '?'), what: String(v.what ?? '?') };
+    if (typeof v.pid === 'number' && typeof v.host === 'string')
+      return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '?'), what: String(v.what ?? '?') };
   } catch {
     // a lock cut short by a kill between create and write: judged by its age alone
   }
@@ -77,7 +78,10 @@ export async function acquireLock(path: string, what: string, onStale?: (message
     const holder = parseHolder(text);
     const stale = staleReason(holder, mtimeMs, Date.now());
     if (stale === undefined && holder?.host !== hostname() && Date.now() < foreignUntil) {
-      if (attempt === 0) onStale?.(`waiting for the lock ${path} of pid ${holder?.pid ?? '?'} on ${holder?.host ?? 'an unknown host'} (taken over after ${STALE_MS / 1000} s without its heartbeat)`);
+      if (attempt === 0)
+        onStale?.(
+          `waiting for the lock ${path} of pid ${holder?.pid ?? '?'} on ${holder?.host ?? 'an unknown host'} (taken over after ${STALE_MS / 1000} s without its heartbeat)`,
+        );
       await new Promise((r) => setTimeout(r, 1_000));
       attempt = -1; // waiting is not a takeover attempt
       continue;

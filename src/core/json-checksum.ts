@@ -27,7 +27,11 @@ function isObj(v: unknown): v is Obj {
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isObj(v)) {
-    return `{${Object.keys(v).filter((k) => v[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -62,14 +66,32 @@ export function checkJsonChecksum(body: unknown, file: string, opts: { legacyKey
     const legacy = opts.legacyKeys;
     const unknown = legacy ? Object.keys(body).filter((k) => !legacy.includes(k)) : [];
     if (legacy && unknown.length === 0) return 'legacy';
-    throw new RetinaError('CORRUPT', `${file} has no "${CHECKSUM_FIELD}" field${unknown.length ? ` and unexpected keys ${unknown.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')}` : ''}: it cannot be trusted`, { location, hint });
+    throw new RetinaError(
+      'CORRUPT',
+      `${file} has no "${CHECKSUM_FIELD}" field${
+        unknown.length
+          ? ` and unexpected keys ${unknown
+              .slice(0, 3)
+              .map((k) => JSON.stringify(k))
+              .join(', ')}`
+          : ''
+      }: it cannot be trusted`,
+      { location, hint },
+    );
   }
   if (typeof stated !== 'string' || !FORM.test(stated)) {
-    throw new RetinaError('CORRUPT', `${file}: expected "${CHECKSUM_FIELD}" of the form xxh64:<16 hex digits> but found ${JSON.stringify(stated)?.slice(0, 40)}`, { location, hint });
+    throw new RetinaError(
+      'CORRUPT',
+      `${file}: expected "${CHECKSUM_FIELD}" of the form xxh64:<16 hex digits> but found ${JSON.stringify(stated)?.slice(0, 40)}`,
+      { location, hint },
+    );
   }
   const actual = jsonChecksum(body);
   if (actual !== stated) {
-    throw new RetinaError('CORRUPT', `${file} fails its checksum (its values hash to ${actual}, the file says ${stated}): it was damaged or edited`, { location, hint });
+    throw new RetinaError('CORRUPT', `${file} fails its checksum (its values hash to ${actual}, the file says ${stated}): it was damaged or edited`, {
+      location,
+      hint,
+    });
   }
   return 'ok';
 }

@@ -18,7 +18,17 @@ export function maxInputBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 function kindOf(s: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
-  return s.isFIFO() ? 'a FIFO' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device' : s.isSocket() ? 'a socket' : s.isDirectory() ? 'a folder' : 'not a regular file';
+  return s.isFIFO()
+    ? 'a FIFO'
+    : s.isCharacterDevice()
+      ? 'a character device'
+      : s.isBlockDevice()
+        ? 'a block device'
+        : s.isSocket()
+          ? 'a socket'
+          : s.isDirectory()
+            ? 'a folder'
+            : 'not a regular file';
 }
 
 /**
@@ -31,18 +41,23 @@ export async function openRegularFile(path: string, maxBytes = maxInputBytes()):
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RetinaError(code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT', `${path} cannot be opened (${code ?? (err as Error).message})`, { location: { file: path }, cause: err });
+    throw new RetinaError(code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT', `${path} cannot be opened (${code ?? (err as Error).message})`, {
+      location: { file: path },
+      cause: err,
+    });
   }
   try {
     const s = await fh.stat();
     if (!s.isFile()) {
       throw new RetinaError('BAD_INPUT', `${path} is ${kindOf(s)}, not a regular file: only regular files are read as images`, {
-        location: { file: path }, hint: 'Replace it with the image file (a symlink to a regular file is fine), or pass --skip-invalid.',
+        location: { file: path },
+        hint: 'Replace it with the image file (a symlink to a regular file is fine), or pass --skip-invalid.',
       });
     }
     if (s.size > maxBytes) {
       throw new RetinaError('BAD_INPUT', `${path} is ${s.size} bytes, more than the ${maxBytes} an input file may have`, {
-        location: { file: path }, hint: 'Check the file; raise the cap with RETINA_MAX_INPUT_BYTES if it really is an image.',
+        location: { file: path },
+        hint: 'Check the file; raise the cap with RETINA_MAX_INPUT_BYTES if it really is an image.',
       });
     }
     return { fh, size: s.size };

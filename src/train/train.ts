@@ -9,12 +9,12 @@ import { silentLogger } from '../core/log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
 import { usableCpus } from '../core/cpus.js';
 import { selectBackend } from '../backends/backend-registry.js';
-import { computeFeatures, FEATURE_CHUNK } from './features.js';
+import { FEATURE_CHUNK } from './features.js';
 import { defaultCacheRoot } from './feature-cache.js';
-import { openForward, planForward, type FrozenForward, type ForwardPlan } from './frozen-forward.js';
-import { batches } from './loader.js';
+import { openForward, planForward, type ForwardPlan } from './frozen-forward.js';
+import { cachedFeatureFeed, inProcessFeed, pooledFeed, type EpochFeed } from './epoch-feed.js';
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
-import { assemble, buildBackbone, buildHead, NUM_CLASSES, type BackboneSpec, type ModelName } from './models/model-registry.js';
+import { assemble, buildBackbone, buildHead, NUM_CLASSES, type Backbone, type BackboneSpec, type ModelName } from './models/model-registry.js';
 import { fileModelHandler } from './model-io.js';
 import { progressBar } from './train-progress.js';
 import { predictSplit } from './val-predictions.js';
@@ -24,7 +24,11 @@ import { createFineTuner } from './fine-tuner.js';
 import { openTrainingSource, checkRecords } from './source-options.js';
 import { cachedFeatures, type FeatureCacheReport } from './cached-features.js';
 import { FeaturePool } from './feature-pool.js';
-import { FORWARD_PREFETCH, pooledEpoch, slices, type ForwardClock } from './pooled-forward.js';
+import { FORWARD_PREFETCH, type ForwardClock } from './pooled-forward.js';
+import type { SampleSource } from './sources.js';
+import type { ProgressBar } from './train-progress.js';
+import type { Logger } from '../core/log.js';
+import type { SelectedBackend } from '../backends/backend-registry.js';
 
 export type { TrainOptions, EpochReport, TrainResult } from './train-types.js';
 import type { TrainOptions, EpochReport, TrainResult } from './train-types.js';
@@ -130,39 +134,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const cpuWarning = usableCpus(opts.threads).warning;
     if (cpuWarning) log.warn(cpuWarning);
 
-    // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
-    let features: Float32Array | undefined;
-    let cacheReport: FeatureCacheReport | null = null;
-    const tFeat = performance.now();
-    if (useCache) {
-      const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, signal: opts.signal, plan, progress: { enabled: opts.progress ?? false, intervalS: opts.progressIntervalS } });
-      features = r.features;
-      cacheReport = r.report;
-    }
+    const built = await openFeed({ opts, source, backbone, spec, selected, plan, useCache, fineTune, batchSize, bar, log });
+    closePool = built.close;
+    const { feed, cacheReport } = built;
     checkAborted(opts.signal, out, 0);
-    const featureSeconds = (performance.now() - tFeat) / 1000;
-    // Frozen backbone without the cache: its forward pass runs every epoch, on a pool of workers
-    // that lives for the whole run when the backend gains from several instances and CPUs allow.
-    // Starting it (a backbone per worker) counts as set-up, like building the backbone here.
-    let pool: FeaturePool | undefined;
-    if (!useCache && !fineTune && selected.provider.parallelWorkers && (opts.poolForward ?? backbone.model.countParams() >= POOL_MIN_PARAMS)) {
-      const cpus = usableCpus(opts.threads);
-      const threads = Math.max(1, Math.min(cpus.cpus, Math.ceil(source.count / FEATURE_CHUNK)));
-      if (threads > 1) {
-        pool = new FeaturePool({ source: source.descriptor, backbone: { ...spec, trainable: false }, backend: selected.name, onnxFile: plan?.onnxFile, dim: backbone.featureDim, threads });
-        closePool = () => pool!.close();
-        log.info(`forward: the frozen backbone runs on ${plan?.engine ?? selected.name} in ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
-        await pool.warmUp(opts.signal).catch((err: unknown) => { if (!opts.signal?.aborted) throw err; });
-      }
-    }
-    // In-process without the cache (one CPU, or a small backbone): ONNX Runtime's session here.
-    let forward: FrozenForward | undefined;
-    if (!useCache && !fineTune && !pool && plan?.onnxFile !== undefined) {
-      const f = forward = await openForward(plan, backbone.model, usableCpus(opts.threads).cpus);
-      disposers.push(() => { void f.dispose(); });
-    }
-    checkAborted(opts.signal, out, 0);
+    const featureSeconds = built.featureSeconds;
     const setupSeconds = (performance.now() - t0) / 1000 - featureSeconds;
 
     // Fine-tuning: flat Adam and analytic batch norm (tfjs' numbers in a quarter of the kernels,
@@ -172,14 +148,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     disposers.push(() => (tuner ? tuner.dispose() : optimizer.dispose()));
     const vars = variablesOf(head.model);
     const rng = createRng(hashString(`shuffle:${seed}`));
-    const [h, w, c] = source.spec.shape as [number, number, number];
-    const dim = backbone.featureDim;
     const reports: EpochReport[] = [];
     await writeFile(join(out, 'metrics.jsonl'), '');
 
+    // One training step: the fine-tuner on images, else the head on features (the backbone's
+    // forward first when the feed yields images).
     const step = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => {
       if (tuner) return tuner.step(x, y);
-      const f = features || pool || forward ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
+      const f = feed.kind === 'features' ? x : tf.tidy(() => backbone.model.predict(x, { batchSize: FEATURE_CHUNK }) as tf.Tensor);
       const loss = optimizer.minimize(() => lossOf(head.model.apply(f, { training: true }) as tf.Tensor, y), true, vars)!;
       if (f !== x) f.dispose();
       return loss;
@@ -187,9 +163,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const te = performance.now();
-      let wait = 0, compute = 0, lossSum = 0, seen = 0;
-      let clock: ForwardClock | undefined;
-      let valFeatures: Float32Array | undefined;
+      let compute = 0, lossSum = 0, seen = 0;
       const order = shuffleInPlace([...trainIdx], rng.fork(epoch));
       const label = `epoch ${epoch}/${epochs}`;
       const consume = async (x: tf.Tensor, labels: Int32Array) => {
@@ -207,78 +181,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         compute += performance.now() - tc;
         bar.update(seen, order.length, label);
       };
-      if (features) {
-        for (let s = 0; s < order.length; s += batchSize) {
-          const tw = performance.now();
-          const idx = order.slice(s, s + batchSize);
-          const fx = new Float32Array(idx.length * dim);
-          idx.forEach((r, i) => fx.set(features!.subarray(r * dim, (r + 1) * dim), i * dim));
-          const labels = Int32Array.from(idx, (r) => source.meta(r).label);
-          wait += performance.now() - tw;
-          await consume(tf.tensor2d(fx, [idx.length, dim]), labels);
-        }
-      } else if (pool) {
-        try {
-          const r = await pooledEpoch({
-            pool, train: slices(order, batchSize), val: slices(valIdx, batchSize), dim, prefetch: FORWARD_PREFETCH, signal: opts.signal, log,
-            onTrainBatch: (fx, idx) => consume(tf.tensor2d(fx, [idx.length, dim]), Int32Array.from(idx, (r) => source.meta(r).label)),
-          });
-          clock = r.clock;
-          valFeatures = r.valFeatures;
-        } catch (err) {
-          // An aborted wait rejects from the pool: report it with the epoch, as every abort.
-          if (opts.signal?.aborted) { bar.clear(); checkAborted(opts.signal, out, epoch); }
-          throw err;
-        }
-        wait += clock.dataMs;
-        compute += clock.forwardWaitMs;
-      } else {
-        const it = batches(source, order, batchSize);
-        for (;;) {
-          const tw = performance.now();
-          const next = await it.next();
-          wait += performance.now() - tw;
-          if (next.done) break;
-          if (forward) {
-            const tf0 = performance.now();
-            const fx = await forward.run(next.value.x, [next.value.size, h, w, c]);
-            compute += performance.now() - tf0;
-            await consume(tf.tensor2d(fx, [next.value.size, dim]), next.value.labels);
-          } else await consume(tf.tensor4d(next.value.x, [next.value.size, h, w, c]), next.value.labels);
-        }
-      }
+      const fed = await feed.epoch(order, valIdx, consume).catch((err: unknown) => {
+        // An aborted wait rejects from the pool: report it with the epoch, as every abort.
+        if (opts.signal?.aborted) { bar.clear(); checkAborted(opts.signal, out, epoch); }
+        throw err;
+      });
       bar.clear();
-      if (forward) {
-        const timing = { readMs: 0, forwardMs: 0 };
-        valFeatures = await computeFeatures(forward, source, valIdx, FEATURE_CHUNK, timing);
-        wait += timing.readMs;
-        compute += timing.forwardMs;
-      }
-      const val = await predictSplit({ source, valIdx, features, valFeatures, dim, head: head.model, full, shape: [h, w, c], batchSize });
-      wait += val.waitMs;
-      compute += val.computeMs;
-      const labels = valIdx.map((r) => source.meta(r).label);
-      const predicted = argmaxRows(val.probs, NUM_CLASSES);
-      const seconds = (performance.now() - te) / 1000;
-      const report: EpochReport = {
-        epoch,
-        trainLoss: lossSum / Math.max(1, seen),
-        valLoss: crossEntropy(val.probs, labels, NUM_CLASSES),
-        valAccuracy: accuracy(labels, predicted),
-        valKappa: quadraticWeightedKappa(labels, predicted, NUM_CLASSES),
-        confusion: confusionMatrix(labels, predicted, NUM_CLASSES),
-        seconds,
-        dataWaitSeconds: wait / 1000,
-        computeSeconds: compute / 1000,
-        imagesPerSecond: order.length / seconds,
-        forwardWorkers: pool?.threads ?? 0,
-        featureWaitSeconds: (clock?.waitMs ?? 0) / 1000,
-        workerReadSeconds: (clock?.workerReadMs ?? 0) / 1000,
-        workerForwardSeconds: (clock?.workerForwardMs ?? 0) / 1000,
-      };
+      const val = await predictSplit({ source, valIdx, features: undefined, valFeatures: fed.valFeatures, dim: backbone.featureDim, head: head.model, full, shape: source.spec.shape as [number, number, number], batchSize });
+      const report = epochReport({
+        epoch, lossSum, seen, probs: val.probs, labels: valIdx.map((r) => source.meta(r).label), seconds: (performance.now() - te) / 1000,
+        waitMs: fed.waitMs + val.waitMs, computeMs: compute + fed.computeMs + val.computeMs, images: order.length, workers: feed.workers, clock: fed.clock,
+      });
       reports.push(report);
       await appendFile(join(out, 'metrics.jsonl'), JSON.stringify(report) + '\n');
-      log.info(`${label}: loss ${report.trainLoss.toFixed(4)}, val loss ${report.valLoss.toFixed(4)}, accuracy ${report.valAccuracy.toFixed(3)}, kappa ${report.valKappa.toFixed(3)} | ${seconds.toFixed(1)} s (data wait ${report.dataWaitSeconds.toFixed(1)} s, compute ${report.computeSeconds.toFixed(1)} s), ${report.imagesPerSecond.toFixed(1)} images/s`);
+      log.info(`${label}: loss ${report.trainLoss.toFixed(4)}, val loss ${report.valLoss.toFixed(4)}, accuracy ${report.valAccuracy.toFixed(3)}, kappa ${report.valKappa.toFixed(3)} | ${report.seconds.toFixed(1)} s (data wait ${report.dataWaitSeconds.toFixed(1)} s, compute ${report.computeSeconds.toFixed(1)} s), ${report.imagesPerSecond.toFixed(1)} images/s`);
     }
 
     full.setUserDefinedMetadata({
@@ -319,4 +235,71 @@ async function prepareRunDir(out: string, force: boolean): Promise<void> {
     });
   }
   await ensureDir(out, 'the run folder');
+}
+
+/** One epoch's line of metrics.jsonl from its training loss, validation probabilities and clocks. */
+function epochReport(o: {
+  epoch: number; lossSum: number; seen: number; probs: Float32Array; labels: number[]; seconds: number;
+  waitMs: number; computeMs: number; images: number; workers: number; clock: ForwardClock | undefined;
+}): EpochReport {
+  const predicted = argmaxRows(o.probs, NUM_CLASSES);
+  return {
+    epoch: o.epoch,
+    trainLoss: o.lossSum / Math.max(1, o.seen),
+    valLoss: crossEntropy(o.probs, o.labels, NUM_CLASSES),
+    valAccuracy: accuracy(o.labels, predicted),
+    valKappa: quadraticWeightedKappa(o.labels, predicted, NUM_CLASSES),
+    confusion: confusionMatrix(o.labels, predicted, NUM_CLASSES),
+    seconds: o.seconds,
+    dataWaitSeconds: o.waitMs / 1000,
+    computeSeconds: o.computeMs / 1000,
+    imagesPerSecond: o.images / o.seconds,
+    forwardWorkers: o.workers,
+    featureWaitSeconds: (o.clock?.waitMs ?? 0) / 1000,
+    workerReadSeconds: (o.clock?.workerReadMs ?? 0) / 1000,
+    workerForwardSeconds: (o.clock?.workerForwardMs ?? 0) / 1000,
+  };
+}
+
+/**
+ * The epoch feed for this run (see epoch-feed.ts): cached features (computed or loaded here, timed
+ * as `featureSeconds`), the worker pool (a frozen backbone big enough to gain from it, on a backend
+ * with parallel workers and CPUs to spare), or in-process (with ONNX Runtime's session when the
+ * frozen forward runs there). `close` stops the pool.
+ */
+async function openFeed(o: {
+  opts: TrainOptions; source: SampleSource; backbone: Backbone; spec: BackboneSpec; selected: SelectedBackend; plan: ForwardPlan | undefined;
+  useCache: boolean; fineTune: boolean; batchSize: number; bar: ProgressBar; log: Logger;
+}): Promise<{ feed: EpochFeed; cacheReport: FeatureCacheReport | null; featureSeconds: number; close?: () => Promise<void> }> {
+  const { opts, source, backbone, log } = o;
+  const dim = backbone.featureDim;
+  if (o.useCache) {
+    const t = performance.now();
+    const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
+    const r = await cachedFeatures({ source, backbone, spec: o.spec, backend: o.selected, threads, cacheDir: opts.cacheDir, log, signal: opts.signal, plan: o.plan, progress: { enabled: opts.progress ?? false, intervalS: opts.progressIntervalS } });
+    return { feed: cachedFeatureFeed(source, r.features, dim, o.batchSize), cacheReport: r.report, featureSeconds: (performance.now() - t) / 1000 };
+  }
+  // Frozen backbone without the cache: its forward pass runs every epoch, on a pool of workers
+  // that lives for the whole run when the backend gains from several instances and CPUs allow.
+  // Starting it (a backbone per worker) counts as set-up, like building the backbone here.
+  if (!o.fineTune && o.selected.provider.parallelWorkers && (opts.poolForward ?? backbone.model.countParams() >= POOL_MIN_PARAMS)) {
+    const cpus = usableCpus(opts.threads);
+    const threads = Math.max(1, Math.min(cpus.cpus, Math.ceil(source.count / FEATURE_CHUNK)));
+    if (threads > 1) {
+      const pool = new FeaturePool({ source: source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.selected.name, onnxFile: o.plan?.onnxFile, dim, threads });
+      log.info(`forward: the frozen backbone runs on ${o.plan?.engine ?? o.selected.name} in ${threads} worker threads (${cpus.cpus} CPUs from ${cpus.source}), ${FORWARD_PREFETCH} batches computed ahead`);
+      await pool.warmUp(opts.signal).catch(async (err: unknown) => {
+        if (opts.signal?.aborted) return;
+        await pool.close();
+        throw err;
+      });
+      return { feed: pooledFeed({ source, pool, dim, batchSize: o.batchSize, log, signal: opts.signal }), cacheReport: null, featureSeconds: 0, close: () => pool.close() };
+    }
+  }
+  // In-process without the cache (one CPU, or a small backbone): ONNX Runtime's session here.
+  if (!o.fineTune && o.plan?.onnxFile !== undefined) {
+    const forward = await openForward(o.plan, backbone.model, usableCpus(opts.threads).cpus);
+    return { feed: inProcessFeed(source, o.batchSize, dim, forward), cacheReport: null, featureSeconds: 0, close: async () => { await forward.dispose(); } };
+  }
+  return { feed: inProcessFeed(source, o.batchSize, dim), cacheReport: null, featureSeconds: 0 };
 }
