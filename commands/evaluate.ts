@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { backendFlag, decimal } from './_base/train-flags.js';
+import { oclifFlag, type OptionFlag } from './_base/oclif-flags.js';
+import { TRAIN_FLAGS } from '../src/cli/train-flags.js';
 import type { EvaluateResult } from '../src/train/evaluate.js';
 
 export default class Evaluate extends RetinaCommand<EvaluateResult> {
@@ -17,9 +18,9 @@ export default class Evaluate extends RetinaCommand<EvaluateResult> {
     labels: Flags.file({ summary: 'Labels CSV for --images [default: ./trainLabels.csv].' }),
     split: Flags.option({ options: ['val', 'train', 'all'] as const, default: 'val' as const, summary: 'Which records to score.' })(),
     'batch-size': Flags.integer({ min: 1, default: 32, summary: 'Images per forward pass.' }),
-    'val-fraction': decimal({ default: 0.1, summary: 'Validation share of patients for --images.' }),
-    'split-seed': Flags.integer({ default: 0, summary: 'Split seed for --images.' }),
-    backend: backendFlag,
+    'val-fraction': oclifFlag('val-fraction', TRAIN_FLAGS['val-fraction']) as OptionFlag<number>,
+    'split-seed': oclifFlag('split-seed', TRAIN_FLAGS['split-seed']) as OptionFlag<number>,
+    backend: oclifFlag('backend', TRAIN_FLAGS.backend) as OptionFlag<string>,
   };
 
   public async run(): Promise<EvaluateResult> {

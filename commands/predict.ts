@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { RetinaCommand } from './_base/retina-command.js';
-import { backendFlag } from './_base/train-flags.js';
+import { oclifFlag, type OptionFlag } from './_base/oclif-flags.js';
+import { BACKEND_FLAG } from '../src/cli/train-flags.js';
 import { Flags } from '@oclif/core';
 import type { PredictResult } from '../src/train/predict.js';
 
@@ -15,7 +16,7 @@ export default class Predict extends RetinaCommand<PredictResult> {
 
   static override flags = {
     model: Flags.string({ required: true, summary: 'Run folder (RUN_DIR), its model/ folder, or a model.json.' }),
-    backend: backendFlag,
+    backend: oclifFlag('backend', BACKEND_FLAG) as OptionFlag<string>,
   };
 
   public async run(): Promise<PredictResult> {

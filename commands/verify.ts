@@ -23,7 +23,7 @@ export default class Verify extends RetinaCommand<VerifyResult> {
       }
       this.log(`FAILED: ${result.errors.length} problem(s) in ${result.dataset} (${result.records} records read)`);
       const onlyMissing = result.errors.every((e) => e.record === null && / is missing$/.test(e.reason));
-      process.exitCode = onlyMissing ? 6 : 5;
+      this.exitWith(onlyMissing ? 'INCOMPLETE' : 'CORRUPT');
     }
     return result;
   }

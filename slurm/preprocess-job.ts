@@ -65,7 +65,7 @@ async function checkInputs(spec: PreprocessJobSpec, logger: Logger): Promise<voi
   try {
     await validatePreprocess({
       images: p.images, labels: p.labels, out: p.out, format: p.format, valFraction: p.valFraction ?? 0.1, seed: p.seed ?? 0,
-      limit: p.limit, skipInvalid: p.skipInvalid ?? false, idColumn: p.idColumn, labelColumn: p.labelColumn, shard: { count: spec.plan.tasks },
+      limit: p.limit, skipInvalid: p.skipInvalid ?? false, allowEmpty: p.allowEmpty ?? false, idColumn: p.idColumn, labelColumn: p.labelColumn, shard: { count: spec.plan.tasks },
     }, logger);
   } catch (err) {
     if (!(err instanceof RetinaError)) throw err;

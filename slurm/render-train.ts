@@ -1,40 +1,18 @@
-import { isAbsolute, join, resolve } from 'node:path';
-import { badArgument } from '../src/core/errors.js';
+import { join, resolve } from 'node:path';
+import { checkWord, renderArgv, resolvePaths, type PassedValues } from '../src/cli/flag-spec.js';
+import { TRAIN_FLAGS } from '../src/cli/train-flags.js';
+import { defaultDatasetDir } from '../src/defaults.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
 import { invocationLines, resourceDirectives, RUN_RETINA, runForwardingTerm } from './script-parts.js';
 import type { SlurmResources } from './resources.js';
 import type { RetinaInvocation } from './retina-invocation.js';
 
 /**
- * `retina train` flags passed on to the job. Paths are absolute (the job may start elsewhere).
- * Booleans: true renders `--flag`, false renders `--no-flag` (for --cache-features), undefined
- * leaves the trainer's default.
+ * `retina train` flags passed on to the job (every flag of TRAIN_FLAGS, in its order). Paths are
+ * absolute (the job may start elsewhere). Booleans: true renders `--flag`, false renders
+ * `--no-flag` where allowed (--cache-features), undefined leaves the trainer's default.
  */
-export interface TrainFlags {
-  source: string;
-  data?: string | undefined;
-  images?: string | undefined;
-  labels?: string | undefined;
-  model?: string | undefined;
-  weights?: string | undefined;
-  fineTune?: boolean | undefined;
-  epochs?: number | undefined;
-  batchSize?: number | undefined;
-  lr?: string | undefined;
-  seed?: number | undefined;
-  backend?: string | undefined;
-  out?: string | undefined;
-  force?: boolean | undefined;
-  cacheFeatures?: boolean | undefined;
-  cacheDir?: string | undefined;
-  microBatch?: number | undefined;
-  threads?: number | undefined;
-  imageSize?: number | undefined;
-  crop?: string | undefined;
-  normalize?: string | undefined;
-  valFraction?: string | undefined;
-  splitSeed?: number | undefined;
-}
+export type TrainFlags = PassedValues<typeof TRAIN_FLAGS>;
 
 export interface TrainJobSpec {
   train: TrainFlags;
@@ -43,17 +21,10 @@ export interface TrainJobSpec {
   logDir: string;
 }
 
-const PATHS = ['data', 'images', 'labels', 'weights', 'out', 'cacheDir'] as const;
-
 /** Absolute paths against `cwd`; a plain-word source. */
 export function resolveTrainFlags(t: TrainFlags, cwd: string = process.cwd()): TrainFlags {
-  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(t.source)) throw badArgument('--source', 'a format name or "images"', t.source);
-  const out: TrainFlags = { ...t };
-  for (const k of PATHS) {
-    const v = t[k];
-    if (v !== undefined) out[k] = isAbsolute(v) ? resolve(v) : resolve(cwd, v);
-  }
-  return out;
+  checkWord('--source', t.source, 'a format name or "images"');
+  return resolvePaths(TRAIN_FLAGS, t, cwd);
 }
 
 /**
@@ -62,29 +33,12 @@ export function resolveTrainFlags(t: TrainFlags, cwd: string = process.cwd()): T
  */
 export function defaultTrainLogDir(t: TrainFlags, cwd: string = process.cwd()): string {
   if (t.source === 'images') return resolve(cwd, 'logs');
-  return join(t.data ?? resolve(cwd, 'retina-data', t.source), 'logs');
+  return join(t.data ?? defaultDatasetDir(t.source, cwd), 'logs');
 }
-
-const ORDER: ReadonlyArray<readonly [keyof TrainFlags, string]> = [
-  ['source', 'source'], ['data', 'data'], ['images', 'images'], ['labels', 'labels'], ['model', 'model'],
-  ['weights', 'weights'], ['fineTune', 'fine-tune'], ['epochs', 'epochs'], ['batchSize', 'batch-size'], ['lr', 'lr'],
-  ['microBatch', 'micro-batch'], ['seed', 'seed'], ['backend', 'backend'], ['out', 'out'], ['force', 'force'],
-  ['cacheFeatures', 'cache-features'], ['cacheDir', 'cache-dir'], ['threads', 'threads'], ['imageSize', 'image-size'],
-  ['crop', 'crop'], ['normalize', 'normalize'], ['valFraction', 'val-fraction'], ['splitSeed', 'split-seed'],
-];
 
 /** argv for `retina train` (after the command name). */
 export function trainArgv(t: TrainFlags): string[] {
-  const argv: string[] = [];
-  for (const [key, flag] of ORDER) {
-    const v = t[key];
-    if (v === undefined) continue;
-    if (v === true) argv.push(`--${flag}`);
-    else if (v === false) {
-      if (key === 'cacheFeatures') argv.push(`--no-${flag}`);
-    } else argv.push(`--${flag}`, String(v));
-  }
-  return argv;
+  return renderArgv(TRAIN_FLAGS, t);
 }
 
 /** Log file of train job `jobId`. */

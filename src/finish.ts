@@ -3,9 +3,9 @@ import { float16Bits } from './float16.js';
 import { gaussianBlur } from './gaussian.js';
 
 /**
- * The JS side of the transform, after libvips has produced the square uint8 image: Ben Graham's
- * local-contrast normalization and the conversion to the stored dtype. Pure functions of bytes,
- * so they run the same in the main thread (`transformImage`) and in piscina workers (preprocess).
+ * The last steps of the transform, on the square uint8 image: Ben Graham's local-contrast
+ * normalization and the conversion to the stored dtype. Pure functions of bytes, so they run the
+ * same in the main thread (`transformImage`) and in piscina workers (preprocess).
  */
 
 /** Values stored for float dtypes: pixel / 255, in [0, 1]. Recorded in the dataset params. */
@@ -20,7 +20,7 @@ export function benGrahamSigma(radius: number): number {
 }
 
 /**
- * Where Ben Graham's normalisation applies in a square, in its pixel indices: the retina's circle
+ * Where Ben Graham's normalization applies in a square, in its pixel indices: the retina's circle
  * (centre and radius; the mask keeps 0.9 of it, the blur's sigma is radius / 30) and the part of
  * the square the photograph covers (`rect`, end-exclusive; the rest is padding, not image).
  */

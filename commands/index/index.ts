@@ -29,7 +29,7 @@ export default class Index extends RetinaCommand<IndexResult> {
       const resubmit = await resubmitHint(args.dataset, r.missingShards, r.shardCount); // slurm glue: DATASET/slurm-job.json
       if (resubmit) this.logger.error(formatResubmitHint(resubmit));
       else this.logger.error(`Hint: rerun the preprocess tasks of those shards (--shard INDEX/${r.shardCount}), then run this again.`);
-      process.exitCode = 6;
+      this.exitWith('INCOMPLETE');
     }
     return r;
   }

@@ -1,4 +1,4 @@
-"""retina's byte -> float path, in numpy (src/train/network-input.ts ``toNetworkInput``).
+"""retina's byte -> float path, in numpy (src/bytes-to-float.ts ``toNetworkInput``).
 
 The network input range is [-1, 1] (what InceptionV3 expects): uint8 pixels ``v -> v / 127.5 - 1``;
 float16/float32 tensors, which retina stores as ``pixel / 255``, ``-> 2 v - 1``. retina computes

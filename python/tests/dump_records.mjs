@@ -35,7 +35,7 @@ function load(fileName, exported) {
 const args = process.argv.slice(2);
 const normalize = args[0] === '--normalize' ? (args.shift(), true) : false;
 const { openDataset } = await load('dataset.js', 'openDataset');
-const { toNetworkInput } = normalize ? await load('network-input.js', 'toNetworkInput') : {};
+const { toNetworkInput } = normalize ? await load('bytes-to-float.js', 'toNetworkInput') : {};
 for (let k = 0; k < args.length; k += 2) {
   const [dataset, out] = [args[k], args[k + 1]];
   const reader = await openDataset(dataset);

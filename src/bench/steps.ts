@@ -9,8 +9,7 @@ import { train } from '../train/train.js';
 import type { ModelName } from '../train/models/model-registry.js';
 import { preprocess } from '../preprocess/run.js';
 import type { Logger } from '../core/log.js';
-import { readLabels } from '../labels.js';
-import { indexImages } from '../preprocess/image-index.js';
+import { readLabelledImages } from '../labelled-images.js';
 import { transformImage } from '../transform.js';
 import { measureReads, type ReadMode } from './measure-reads.js';
 import { datasetSource, measureSourceReads, type ReadHooks, type ReadRates } from './reads.js';
@@ -71,8 +70,7 @@ export async function measureDatasetReads(opts: { dataset: string; batchSize: nu
 
 /** The image files of the study, in labels order: those the labels CSV lists and the folder holds. */
 export async function studyImageFiles(images: string, labels: string): Promise<string[]> {
-  const [rows, index] = await Promise.all([readLabels(labels), indexImages(images)]);
-  return rows.rows.map((r) => index.find(r.id)).filter((f): f is string => f !== undefined);
+  return (await readLabelledImages({ images, labels })).items.map((it) => it.file);
 }
 
 /** The three read patterns over the JPEGs: each read is a decode + the preprocess transform. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateFixtures } from '../../fixtures/generate.js';
 import { formatNames } from '../../formats/format-registry.js';
@@ -82,9 +82,13 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
     if (opts.signal?.aborted) throw new RetinaError('ABORTED', 'Interrupted: the study stopped; no report was written', { hint: 'Rerun the command.' });
   };
 
+  const outExisted = await stat(outDir).then(() => true, () => false);
   await mkdir(outDir, { recursive: true });
   // A folder of our own (never a `work` the user already had there): it is deleted at the end.
   const work = await mkdtemp(join(outDir, 'work-'));
+  // The study's working copies of the images and labels (synthetic, or the user's rows that have an image).
+  let images = config.images, labels = config.labels;
+  let finished = false;
   const progress = new ProgressReporter(studyPlan(config.formats, config.repeat), config.repeat, opts.progress);
   // On a terminal, log lines (ours and the libraries') go above the progress line, not into it.
   const log = opts.progress?.isTTY ? createLogger(baseLog.level, (line) => progress.print(line)) : baseLog;
@@ -99,15 +103,19 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       const dir = join(work, 'images');
       log.info(`generating ${config.count} synthetic Kaggle-layout images in ${dir}`);
       const fx = await generateFixtures({ out: dir, count: config.count, seed: config.seed, concurrency: threads, logger: log });
-      config.images = join(dir, 'train');
-      config.labels = fx.labels;
+      images = join(dir, 'train');
+      labels = fx.labels;
     } else {
-      const prepared = await prepareUserImages({ images: resolve(config.images), labels: resolve(config.labels), count: config.count, work });
-      config.images = prepared.images;
-      config.labels = prepared.labels;
+      // The report names the user's own files (absolute), never the study's copy under work/,
+      // which is deleted at the end.
+      config.images = resolve(config.images);
+      config.labels = resolve(config.labels);
+      const prepared = await prepareUserImages({ images: config.images, labels: config.labels, count: config.count, work });
+      images = prepared.images;
+      labels = prepared.labels;
       config.count = prepared.count;
     }
-    const imageFiles = await studyImageFiles(config.images, config.labels);
+    const imageFiles = await studyImageFiles(images, labels);
     const imagesBytes = (await Promise.all(imageFiles.map(bytesUnder))).reduce((a, b) => a + b, 0);
 
     log.info(`training: frozen ${config.model} with random weights in every run; the study measures time, and its kappa says nothing about the data (train with --weights for that)`);
@@ -128,7 +136,7 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
         if (!isImages) {
           step('preprocess');
           await rm(dataset, { recursive: true, force: true });
-          const pre = await preprocessDataset({ images: config.images, labels: config.labels, out: dataset, format: source, size: config.size, valFraction, seed: config.seed, threads, logger: libLog, signal: opts.signal });
+          const pre = await preprocessDataset({ images, labels, out: dataset, format: source, size: config.size, valFraction, seed: config.seed, threads, logger: libLog, signal: opts.signal });
           preprocessSeconds = pre.seconds;
           writeImagesPerSecond = pre.imagesPerSecond;
           records = pre.records;
@@ -143,7 +151,7 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
         step('train');
         await cold();
         const trained = await trainSource({
-          source, dataset: isImages ? undefined : dataset, images: config.images, labels: config.labels, valFraction,
+          source, dataset: isImages ? undefined : dataset, images, labels, valFraction,
           model: config.model, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, size: config.size,
           cacheFeatures: config.cacheFeatures, runDir: join(work, 'runs', `${source}-${repeat}`), threads, logger: libLog, signal: opts.signal,
         });
@@ -176,9 +184,13 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       outputs: null,
       totalSeconds: (performance.now() - t0) / 1000,
     };
-    return await writeReport(report, outDir);
+    const written = await writeReport(report, outDir);
+    finished = true;
+    return written;
   } finally {
     progress.close();
     if (!opts.keepData) await rm(work, { recursive: true, force: true });
+    // A failed or interrupted study leaves no empty report folder of its own making behind.
+    if (!finished && !outExisted && (await readdir(outDir).catch(() => ['?'])).length === 0) await rm(outDir, { recursive: true, force: true });
   }
 }

@@ -2,8 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { RetinaError } from '../core/errors.js';
-import { readLabels } from '../labels.js';
-import { indexImages } from '../preprocess/image-index.js';
+import { readLabelledImages } from '../labelled-images.js';
 
 /**
  * The user's images for the study: the first `count` labelled rows whose image exists (all of
@@ -16,18 +15,12 @@ import { indexImages } from '../preprocess/image-index.js';
  *   when fewer than 4 usable images remain.
  */
 export async function prepareUserImages(opts: { images: string; labels: string; count: number; work: string }): Promise<{ images: string; labels: string; count: number; skipped: number }> {
-  const [labels, index] = await Promise.all([readLabels(opts.labels), indexImages(opts.images)]);
-  const rows: string[] = [];
-  let skipped = labels.problems.length;
-  for (const row of labels.rows) {
-    if (opts.count > 0 && rows.length >= opts.count) break;
-    const file = index.find(row.id);
-    if (!file) {
-      skipped++;
-      continue;
-    }
-    rows.push(`${csvField(row.id)},${row.label}`);
-  }
+  const li = await readLabelledImages(opts);
+  const taken = opts.count > 0 ? li.items.slice(0, opts.count) : li.items;
+  const rows = taken.map((it) => `${csvField(it.id)},${it.label}`);
+  // Rows without an image count as skipped up to the last row taken; unusable rows always.
+  const last = opts.count > 0 && taken.length === opts.count ? taken[taken.length - 1]!.line : Infinity;
+  const skipped = li.problems.filter((p) => p.kind !== 'missing-file' || p.line < last).length;
   if (rows.length < 4) {
     throw new RetinaError('BAD_INPUT', `Only ${rows.length} rows of ${opts.labels} have an image in ${opts.images}; the study needs at least 4 (train and validation)`, {
       location: { file: opts.labels }, hint: 'Point --images at the folder holding the images the CSV names.',

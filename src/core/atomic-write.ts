@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { ensureDir } from './ensure-dir.js';
+import { faultPoint } from './fault-point.js';
 import { removeDeadTemps } from './stale-temps.js';
 
 /**
@@ -80,6 +81,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
         await fh.close();
       }
     }
+    faultPoint('atomic:before-rename');
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -24,7 +24,8 @@ export interface ErrorLocation {
   id?: string;
 }
 
-const EXIT_CODES: Record<RetinaErrorCode, number> = {
+/** The exit status of each code: the documented table (`retina --help` and the README show it). */
+export const EXIT_CODES: Readonly<Record<RetinaErrorCode, number>> = {
   BAD_ARGUMENT: 2,
   BAD_INPUT: 3,
   NOT_FOUND: 4,
@@ -37,6 +38,25 @@ const EXIT_CODES: Record<RetinaErrorCode, number> = {
   /** No space left (ENOSPC, EDQUOT): free space, then rerun. Its own code so scripts can tell it from damage. */
   DISK_FULL: 10,
 };
+
+/** What each code means, for `--help`. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<RetinaErrorCode, string>> = {
+  BAD_ARGUMENT: 'bad argument (a flag or its value)',
+  BAD_INPUT: 'bad input (a labels row, an image)',
+  NOT_FOUND: 'not found (a file, folder or dataset)',
+  CORRUPT: 'corrupt (a checksum or record does not match)',
+  INCOMPLETE: 'incomplete (shards missing)',
+  EXISTS: 'exists (would overwrite a finished result)',
+  UNSUPPORTED: 'unsupported (a format, dtype or backend)',
+  EXTERNAL: 'an external tool failed (sbatch, a native library)',
+  ABORTED: 'interrupted (SIGINT/SIGTERM)',
+  DISK_FULL: 'the disk is full (nothing half-written is left)',
+};
+
+/** The exit status for `code`. */
+export function exitCodeOf(code: RetinaErrorCode): number {
+  return EXIT_CODES[code];
+}
 
 /** Whether `v` names a RetinaError code (for codes that crossed a thread or process as data). */
 export function isRetinaErrorCode(v: unknown): v is RetinaErrorCode {

@@ -2,24 +2,25 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/format-registry.js';
-import type { RecordMeta, ShardManifest, ShardWriter, Split, TensorSpec } from '../../formats/types.js';
+import { shardDirName, type RecordMeta, type ShardManifest, type ShardWriter, type Split, type TensorSpec } from '../../formats/types.js';
 import { canonicalJson } from '../../formats/manifest.js';
-import { checkWritableDir } from '../core/ensure-dir.js';
+import { checkWritableDir, ensureDir } from '../core/ensure-dir.js';
+import { acquireLock } from '../core/file-lock.js';
+import { isDiskFull, diskFullError } from '../core/disk-full.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
-import { readLabels, type RowProblem } from '../labels.js';
+import type { RowProblem } from '../labels.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { compareIds, shardOf, type ShardSpec } from '../shard-assign.js';
-import { assignSplits, emptySplitWarning } from '../split.js';
+import { shardOf, type ShardSpec } from '../shard-assign.js';
+import { emptySplitWarning } from '../split.js';
 import { FLOAT_RANGE } from '../finish.js';
 import type { TransformOptions } from '../transform.js';
 import { createFinisher } from './finish-pool.js';
-import { indexImages } from './image-index.js';
-import { transformInOrder } from './pipeline.js';
+import { defaultDecodeBudgetMP, transformInOrder } from './pipeline.js';
 import { createProgress } from './preprocess-progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
-import { invalidInputError, validateInputs, type InputItem } from './validate.js';
+import { invalidInputError, readLabelledImages, splitAndOrder, type SplitItem } from '../labelled-images.js';
 
 /** Bumped whenever the transform's output changes, so old shards are not mistaken for new ones (2: #15 fidelity: fractional box, true Gaussian). */
 export const TRANSFORM_VERSION = 2;
@@ -46,6 +47,8 @@ export interface PreprocessOptions {
   progress?: boolean;
   /** Seconds between progress lines when stderr is not a TTY. */
   progressIntervalS?: number;
+  /** Megapixels being decoded at once, over all decode slots (default: decodeBudgetDefault). */
+  decodeBudgetMP?: number;
   /** Write an empty dataset when no row is usable (default: BAD_INPUT). */
   allowEmpty?: boolean;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
@@ -63,15 +66,11 @@ export type PreprocessCheck = Pick<PreprocessOptions, 'images' | 'labels' | 'out
  *
  * @throws RetinaError BAD_ARGUMENT, NOT_FOUND, BAD_INPUT (invalid rows).
  */
-export async function validatePreprocess(opts: PreprocessCheck, log: Logger = silentLogger): Promise<{ items: InputItem[]; problems: RowProblem[]; splits: Map<string, Split> }> {
+export async function validatePreprocess(opts: PreprocessCheck, log: Logger = silentLogger): Promise<{ items: SplitItem[]; problems: RowProblem[]; splits: Map<string, Split> }> {
   if (!formatNames().includes(opts.format)) throw badArgument('--format', `one of ${formatNames().join(', ')}`, opts.format);
   if (!(opts.valFraction >= 0 && opts.valFraction < 1)) throw badArgument('--val-fraction', 'a number in [0, 1)', opts.valFraction);
   await loadFormat(opts.format);
-  const [labels, images] = await Promise.all([
-    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
-    indexImages(opts.images),
-  ]);
-  const { items, problems } = validateInputs(labels, images);
+  const { items, problems, labels, images } = await readLabelledImages(opts);
   log.info(`labels: ${labels.total} rows in ${opts.labels} (columns ${labels.columns.id}, ${labels.columns.label}); ${images.size} images in ${opts.images}; ${items.length} usable`);
   if (problems.length && !opts.skipInvalid) throw invalidInputError(opts.labels, problems, items.length, opts.images);
   if (problems.length) log.warn(`skipping ${problems.length} invalid rows (--skip-invalid)`);
@@ -81,7 +80,7 @@ export async function validatePreprocess(opts: PreprocessCheck, log: Logger = si
     });
   }
   await refuseOtherShardCount(resolve(opts.out), opts.shard.count);
-  const splits = assignSplits(items, opts.valFraction, opts.seed);
+  const { items: ordered, splits } = splitAndOrder(items, opts.valFraction, opts.seed);
   // Refused here, not at train time after hours of preprocessing: every shard task sees the same split.
   const trainCount = items.reduce((n, it) => n + ((splits.get(it.id) ?? 'train') === 'train' ? 1 : 0), 0);
   if (items.length > 0 && trainCount === 0) {
@@ -90,7 +89,7 @@ export async function validatePreprocess(opts: PreprocessCheck, log: Logger = si
   }
   const emptySplit = emptySplitWarning(items, splits, opts.valFraction);
   if (emptySplit) log.warn(emptySplit);
-  return { items: [...items], problems: [...problems], splits };
+  return { items: ordered, problems: [...problems], splits };
 }
 
 /** `retina preprocess --json`. */
@@ -134,10 +133,11 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   const out = resolve(opts.out);
   const { index, count } = opts.shard;
   await checkWritableDir(out, 'the dataset folder');
-  const { cpus, source } = usableCpus(opts.threads);
+  const { cpus, source, warning: cpuWarning } = usableCpus(opts.threads);
+  if (cpuWarning) log.warn(cpuWarning);
+  if (opts.decodeBudgetMP !== undefined && !(Number.isFinite(opts.decodeBudgetMP) && opts.decodeBudgetMP > 0)) throw badArgument('--decode-budget', 'a positive number of megapixels', opts.decodeBudgetMP);
   const { items, problems, splits } = await validatePreprocess(opts, log);
-  const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
-  const mine = shardOf(sorted, index, count);
+  const mine = shardOf(items, index, count); // items come in storage order (splitAndOrder)
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };
   // Identical in every task of a run: `retina index` requires that of the shards it combines.
   const params: Record<string, unknown> = {
@@ -151,71 +151,82 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
-  const status = await shardStatus(out, index, count, { verify: true });
-  if (status.state === 'complete') {
-    const m = status.manifest;
-    const changes = differences({ format: m.format, ...m.spec, ...m.params }, { format: opts.format, ...spec, ...params });
-    const differs = changes.length ? changes.join(', ') : undefined;
-    if (differs === undefined && !opts.force) {
-      log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
-      // A run killed between closing its only shard and indexing still gets its manifest.json.
-      const indexed = count === 1 ? await indexDataset(out) : undefined;
-      return result(m, 0, true, indexed?.manifest ?? null);
-    }
-    if (differs !== undefined && !opts.force) {
-      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings: ${differs}`, {
-        location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
-      });
-    }
-    log.info(`shard ${shardText}: --force, redoing it`);
-  }
-  if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
-  // Temporary folders of this shard left by a killed run (a task never touches other shards').
-  for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
-
-  const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
-  log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
-  if (plan.note) log.warn(plan.note);
-  const restoreSharp = applySharpPlan(plan);
-  const finisher = createFinisher(plan.jsThreads);
-  let writer: ShardWriter | undefined;
-  let closed = false;
-  const progress = createProgress({ total: mine.length, label: `preprocess ${shardText}`, silent: !opts.progress, ...(opts.progressIntervalS ? { intervalS: opts.progressIntervalS } : {}) });
+  // One writer per shard: a second run on the same shard is told who holds it instead of
+  // removing the first's temporary folder (see src/core/file-lock.ts).
+  await ensureDir(join(out, 'shards'), 'the dataset folder');
+  const lock = await acquireLock(join(out, 'shards', `${shardDirName(index, count)}.lock`), `shard ${shardText} of ${out}`, (m) => log.warn(m));
   try {
-    writer = await createShardWriter(out, opts.format, { index, count, spec, params });
-    const w = writer;
-    const tWork = performance.now();
-    await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
-      progress.tick();
-      if ('error' in o) {
-        const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };
-        if (!opts.skipInvalid) {
-          throw new RetinaError('CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) cannot be decoded: ${o.error}`, {
-            location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: 'Replace the file, or pass --skip-invalid to reject it and go on.',
-          });
-        }
-        log.warn(`reject ${o.item.id}: ${p.reason}`);
-        rejects.push(p);
-        return;
+    const status = await shardStatus(out, index, count, { verify: true });
+    if (status.state === 'complete') {
+      const m = status.manifest;
+      const changes = differences({ format: m.format, ...m.spec, ...m.params }, { format: opts.format, ...spec, ...params });
+      const differs = changes.length ? changes.join(', ') : undefined;
+      if (differs === undefined && !opts.force) {
+        log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
+        // A run killed between closing its only shard and indexing still gets its manifest.json.
+        const indexed = count === 1 ? await indexDataset(out) : undefined;
+        return result(m, 0, true, indexed?.manifest ?? null);
       }
-      const meta: RecordMeta = { id: o.item.id, label: o.item.label, split: splits.get(o.item.id) ?? 'train' };
-      await w.append(meta, o.tensor);
-    });
-    if (opts.signal?.aborted) throw abortedError(shardText);
-    const manifest = await w.close();
-    closed = true;
-    progress.done();
-    const secs = (performance.now() - tWork) / 1000;
-    if (rejectsFile) await writeRejects(rejectsFile, rejects);
-    const indexed = count === 1 ? await indexDataset(out) : undefined;
-    return result(manifest, secs > 0 ? manifest.records / secs : 0, false, indexed?.manifest ?? null);
-  } catch (err) {
-    if (opts.signal?.aborted && !(err instanceof RetinaError && err.code === 'ABORTED')) throw abortedError(shardText, err);
-    throw err;
+      if (differs !== undefined && !opts.force) {
+        throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings: ${differs}`, {
+          location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
+        });
+      }
+      log.info(`shard ${shardText}: --force, redoing it`);
+    }
+    if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
+    // Temporary folders of this shard left by a killed run (a task never touches other shards').
+    for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
+
+    const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
+    const budgetMP = opts.decodeBudgetMP ?? defaultDecodeBudgetMP(plan.decodeSlots);
+    log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers, at most ${budgetMP} megapixels decoding at once`);
+    if (plan.note) log.warn(plan.note);
+    const restoreSharp = applySharpPlan(plan);
+    const finisher = createFinisher(plan.jsThreads);
+    let writer: ShardWriter | undefined;
+    let closed = false;
+    const progress = createProgress({ total: mine.length, label: `preprocess ${shardText}`, silent: !opts.progress, ...(opts.progressIntervalS ? { intervalS: opts.progressIntervalS } : {}) });
+    try {
+      writer = await createShardWriter(out, opts.format, { index, count, spec, params });
+      const w = writer;
+      const tWork = performance.now();
+      await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, pixelBudget: budgetMP * 1e6, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
+        progress.tick();
+        if ('error' in o) {
+          const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };
+          if (!opts.skipInvalid) {
+            throw new RetinaError('CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) cannot be decoded: ${o.error}`, {
+              location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: 'Replace the file, or pass --skip-invalid to reject it and go on.',
+            });
+          }
+          log.warn(`reject ${o.item.id}: ${p.reason}`);
+          rejects.push(p);
+          return;
+        }
+        const meta: RecordMeta = { id: o.item.id, label: o.item.label, split: splits.get(o.item.id) ?? 'train' };
+        await w.append(meta, o.tensor);
+      });
+      if (opts.signal?.aborted) throw abortedError(shardText);
+      const manifest = await w.close();
+      closed = true;
+      progress.done();
+      const secs = (performance.now() - tWork) / 1000;
+      if (rejectsFile) await writeRejects(rejectsFile, rejects);
+      const indexed = count === 1 ? await indexDataset(out) : undefined;
+      return result(manifest, secs > 0 ? manifest.records / secs : 0, false, indexed?.manifest ?? null);
+    } catch (err) {
+      if (opts.signal?.aborted && !(err instanceof RetinaError && err.code === 'ABORTED')) throw abortedError(shardText, err);
+      // Checked before the partial shard is removed (finally), while the disk is still full.
+      if (!(err instanceof RetinaError) && await isDiskFull(err, out)) throw diskFullError(out, `shard ${shardText}`, err, { shard: index });
+      throw err;
+    } finally {
+      if (writer && !closed) await writer.abort();
+      await finisher.close();
+      restoreSharp();
+    }
   } finally {
-    if (writer && !closed) await writer.abort();
-    await finisher.close();
-    restoreSharp();
+    await lock.release();
   }
 
   function result(manifest: ShardManifest, imagesPerSecond: number, skipped: boolean, manifestPath: string | null): PreprocessResult {

@@ -1,4 +1,5 @@
 import { RetinaError, badArgument } from '../core/errors.js';
+import { DEFAULT_LABELS } from '../defaults.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Split } from '../../formats/types.js';
 import { selectBackend } from '../backends/backend-registry.js';
@@ -60,7 +61,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   if (opts.data !== undefined) source = await openDatasetSource(opts.data);
   else {
     source = await openSource({
-      kind: 'images', images: resolve(opts.images!), labels: resolve(opts.labels ?? 'trainLabels.csv'),
+      kind: 'images', images: resolve(opts.images!), labels: resolve(opts.labels ?? DEFAULT_LABELS),
       transform: { ...grader.transform, dtype: 'uint8' }, valFraction: opts.valFraction ?? 0.1, splitSeed: opts.splitSeed ?? 0,
     });
   }

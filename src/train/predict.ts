@@ -6,7 +6,7 @@ import { transformImage } from '../transform.js';
 import { selectBackend } from '../backends/backend-registry.js';
 import { loadGrader } from './grader.js';
 import { argmaxRows } from './metrics.js';
-import { toNetworkInput } from './network-input.js';
+import { toNetworkInput } from '../bytes-to-float.js';
 import { openGraderForward } from './grader-forward.js';
 import { silentLogger, type Logger } from '../core/log.js';
 

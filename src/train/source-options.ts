@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { RetinaError } from '../core/errors.js';
+import { DEFAULT_IMAGES, DEFAULT_LABELS, defaultDatasetDir } from '../defaults.js';
 import type { TransformOptions } from '../transform.js';
 import type { ModelName } from './models/model-registry.js';
 import { NUM_CLASSES } from './models/model-registry.js';
@@ -23,20 +24,25 @@ export interface SourceOptions {
   valFraction?: number;
   /** Split seed for `images` (as `retina preprocess --seed`, default 0). */
   splitSeed?: number;
+  /** Labels columns for --source images (as retina preprocess --id-column/--label-column). */
+  idColumn?: string | undefined;
+  labelColumn?: string | undefined;
 }
 
 /** Open the source the options name, with the defaults documented on SourceOptions. */
 export async function openTrainingSource(opts: SourceOptions, model: ModelName): Promise<SampleSource> {
-  if (opts.source !== 'images') return openDatasetSource(opts.data ?? resolve('retina-data', opts.source), opts.source);
+  if (opts.source !== 'images') return openDatasetSource(opts.data ?? defaultDatasetDir(opts.source), opts.source);
   const size = opts.imageSize ?? (model === 'inception-v3' ? 299 : 64);
   if (!Number.isInteger(size) || size < 16 || size > 4096) throw new RetinaError('BAD_ARGUMENT', `Expected an integer in [16, 4096] for --image-size but received ${size}`);
   return openSource({
     kind: 'images',
-    images: resolve(opts.images ?? 'train'),
-    labels: resolve(opts.labels ?? 'trainLabels.csv'),
+    images: resolve(opts.images ?? DEFAULT_IMAGES),
+    labels: resolve(opts.labels ?? DEFAULT_LABELS),
     transform: { size, crop: opts.crop ?? 'auto', normalize: opts.normalize ?? 'none', dtype: 'uint8' },
     valFraction: opts.valFraction ?? 0.1,
     splitSeed: opts.splitSeed ?? 0,
+    idColumn: opts.idColumn,
+    labelColumn: opts.labelColumn,
   });
 }
 

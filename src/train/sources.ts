@@ -8,17 +8,14 @@ import { openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/format-registry.js';
 import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
 import { byteLength } from '../../formats/types.js';
-import { readLabels } from '../labels.js';
-import { indexImages } from '../preprocess/image-index.js';
-import { assignSplits } from '../split.js';
-import { compareIds } from '../shard-assign.js';
+import { invalidInputError, readLabelledImages, splitAndOrder } from '../labelled-images.js';
 import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage, type TransformOptions } from '../transform.js';
 
 /** How to (re)open a source: plain data, so it can be sent to a worker thread. */
 export type SourceDescriptor =
   | { kind: 'dataset'; dir: string }
-  | { kind: 'images'; images: string; labels: string; transform: TransformOptions; valFraction: number; splitSeed: number };
+  | { kind: 'images'; images: string; labels: string; idColumn?: string | undefined; labelColumn?: string | undefined; transform: TransformOptions; valFraction: number; splitSeed: number };
 
 /**
  * Records with a label, a split and an HWC tensor: a serialized dataset or JPEGs decoded on demand.
@@ -117,7 +114,7 @@ class ImagesSource implements SampleSource {
     const d = this.descriptor;
     let h = xxh64(await readFile(d.labels));
     const sizes = await Promise.all(this.records.map(async (r) => { const s = await stat(r.path); return `${r.path}:${s.size}:${s.mtimeMs}`; }));
-    h = xxh64(JSON.stringify({ sizes, transform: d.transform, valFraction: d.valFraction, splitSeed: d.splitSeed }), h);
+    h = xxh64(JSON.stringify({ sizes, transform: d.transform, valFraction: d.valFraction, splitSeed: d.splitSeed, idColumn: d.idColumn, labelColumn: d.labelColumn }), h);
     return `images:${h.toString(16).padStart(16, '0')}`;
   }
   // Images are decoded on every miss, which checks them; their identity already covers size and mtime.
@@ -135,32 +132,15 @@ function corruptFile(shard: number, file: string, what: string): RetinaError {
 /** Open a source described by `descriptor` (in this thread). */
 export async function openSource(descriptor: SourceDescriptor): Promise<SampleSource> {
   if (descriptor.kind === 'dataset') return new DatasetSource(descriptor, await openDataset(descriptor.dir));
-  const labels = await readLabels(descriptor.labels);
-  if (labels.problems.length > 0) {
-    const first = labels.problems.slice(0, 3).map((p) => `line ${p.line} (${p.id || 'no id'}): ${p.reason}`).join('; ');
-    throw new RetinaError('BAD_INPUT', `${descriptor.labels} has ${labels.problems.length} unusable rows: ${first}`, {
-      location: { file: descriptor.labels, line: labels.problems[0]!.line },
-      hint: 'Fix the rows, or preprocess with --skip-invalid and train from the dataset.',
-    });
+  // The rows, rejects, split and order of `retina preprocess` (one module), so that both sources
+  // feed identical batches.
+  const li = await readLabelledImages(descriptor);
+  if (li.problems.length > 0) {
+    throw invalidInputError(descriptor.labels, li.problems, li.items.length, descriptor.images,
+      'Fix the rows, or preprocess with --skip-invalid (it lists them in rejects.csv) and train from the dataset.');
   }
-  const index = await indexImages(descriptor.images);
-  const splits = assignSplits(labels.rows, descriptor.valFraction, descriptor.splitSeed);
-  const records: ImageRecord[] = [];
-  const missing: string[] = [];
-  for (const row of labels.rows) {
-    const path = index.find(row.id);
-    if (path === undefined) { missing.push(`${row.id} (line ${row.line})`); continue; }
-    records.push({ id: row.id, label: row.label, split: splits.get(row.id) ?? 'train', path });
-  }
-  if (missing.length > 0) {
-    throw new RetinaError('NOT_FOUND', `${missing.length} images listed in ${descriptor.labels} are not in ${descriptor.images}: ${missing.slice(0, 3).join(', ')}`, {
-      location: { file: descriptor.labels },
-      hint: 'Point --images at the folder holding them, or remove their rows.',
-    });
-  }
-  // The order `retina preprocess` stores records in, so that both sources feed identical batches.
-  records.sort((a, b) => compareIds(a.id, b.id));
-  return new ImagesSource(descriptor, records);
+  const { items } = splitAndOrder(li.items, descriptor.valFraction, descriptor.splitSeed);
+  return new ImagesSource(descriptor, items.map((it) => ({ id: it.id, label: it.label, split: it.split, path: it.file })));
 }
 
 /** Check that `--source` names `images` or a registered format. */

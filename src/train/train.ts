@@ -3,6 +3,7 @@ import { appendFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureDir } from '../core/ensure-dir.js';
 import { RetinaError, badArgument } from '../core/errors.js';
+import { defaultRunDir } from '../defaults.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { silentLogger } from '../core/log.js';
 import { createRng, hashString, shuffleInPlace } from '../rng.js';
@@ -119,12 +120,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const head = buildHead(backbone.featureDim, seed);
     const full = assemble(backbone.model, head);
     disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
-    const out = resolve(opts.out ?? join('runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${model}-${opts.source}`));
+    const out = resolve(opts.out ?? defaultRunDir(model, opts.source));
     await prepareRunDir(out, opts.force ?? false);
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);
     log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
-    const bar = progressBar(opts.progress ?? false);
+    // The per-batch bar redraws one line: a terminal only (logs get one line per epoch).
+    const bar = progressBar((opts.progress ?? false) && Boolean(process.stderr.isTTY));
+    const cpuWarning = usableCpus(opts.threads).warning;
+    if (cpuWarning) log.warn(cpuWarning);
 
     // Frozen backbone: pooled features once (cache), then the head trains on them every epoch.
     let features: Float32Array | undefined;
@@ -132,7 +136,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const tFeat = performance.now();
     if (useCache) {
       const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, bar, signal: opts.signal, plan });
+      const r = await cachedFeatures({ source, backbone, spec, backend: selected, threads, cacheDir: opts.cacheDir, log, signal: opts.signal, plan, progress: { enabled: opts.progress ?? false, intervalS: opts.progressIntervalS } });
       features = r.features;
       cacheReport = r.report;
     }

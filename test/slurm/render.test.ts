@@ -179,7 +179,8 @@ describe('small pieces', () => {
   });
 
   it('makes paths absolute and refuses odd format names', async () => {
-    const { resolvePreprocessFlags, defaultDatasetDir } = await import('../../slurm/preprocess-spec.js');
+    const { resolvePreprocessFlags } = await import('../../slurm/preprocess-spec.js');
+    const { defaultDatasetDir } = await import('../../src/defaults.js');
     const { defaultTrainLogDir, resolveTrainFlags } = await import('../../slurm/render-train.js');
     expect(resolvePreprocessFlags({ format: 'lmdb', images: 'train', labels: 'l.csv', out: '../o' }, '/w/x')).toMatchObject({ images: '/w/x/train', labels: '/w/x/l.csv', out: '/w/o' });
     expect(() => resolvePreprocessFlags({ format: 'lm db', images: 'a', labels: 'b', out: 'c' })).toThrow(/--format/);

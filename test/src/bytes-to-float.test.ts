@@ -43,3 +43,27 @@ describe('normalize', () => {
     expect(() => createFloatConverter(10).run(11)).toThrow(RangeError);
   });
 });
+
+describe('toNetworkInput: the one byte->float path of training, evaluation, prediction and the bench', () => {
+  it('uint8 through the SIMD kernel is bit-identical to v / 127.5 - 1 computed in float64, for every byte', async () => {
+    const { toNetworkInput } = await import('../../src/bytes-to-float.js');
+    const src = new Uint8Array(256 * 3 + 5);
+    for (let i = 0; i < src.length; i++) src[i] = i % 256;
+    const out = new Float32Array(src.length + 2);
+    toNetworkInput(src, 'uint8', out, 2);
+    const want = Float32Array.from(src, (v) => v / 127.5 - 1);
+    expect(Array.from(out.subarray(2))).toEqual(Array.from(want));
+    expect([out[2], out[2 + 255]]).toEqual([-1, 1]);
+  });
+
+  it('float16 and float32 tensors (pixel / 255) map to 2v - 1', async () => {
+    const { toNetworkInput } = await import('../../src/bytes-to-float.js');
+    const f32 = new Float32Array([0, 0.5, 1]);
+    const out = new Float32Array(3);
+    toNetworkInput(new Uint8Array(f32.buffer), 'float32', out);
+    expect(Array.from(out)).toEqual([-1, 0, 1]);
+    const f16 = new Uint8Array([0x00, 0x00, 0x00, 0x38, 0x00, 0x3c]); // 0, 0.5, 1 as float16
+    toNetworkInput(f16, 'float16', out);
+    expect(Array.from(out)).toEqual([-1, 0, 1]);
+  });
+});

@@ -196,9 +196,18 @@ describe.skipIf(!hasRefs || !hasSample)('EXIF orientation and the one JPEG/EXIF 
   }, 120_000);
   afterAll(() => cleanup?.());
 
-  it('the 8 EXIF orientations of one photograph give tensors within 40 dB of each other (plain and Ben Graham)', async () => {
+  it('the 8 EXIF orientations of one photograph give tensors within 40 dB of each other (plain and Ben Graham), and the same stages', async () => {
     for (const opts of [OPTS, BG]) {
-      const t = await Promise.all(files.map((f) => transformImage(f, opts)));
+      const stages = await Promise.all(files.map((f) => transformStages(f, opts)));
+      const t = stages.map((s) => s.tensor);
+      // The circle, the box and Ben Graham's region are reported in displayed coordinates: the same for all 8.
+      for (const [i, s] of stages.entries()) {
+        for (const k of ['cx', 'cy', 'r'] as const) {
+          expect(Math.abs(s.box[k] - stages[0]!.box[k]), `orientation ${i + 1} box ${k}`).toBeLessThan(0.5);
+          if (s.benGraham) expect(Math.abs(s.benGraham[k] - stages[0]!.benGraham![k]), `orientation ${i + 1} Ben Graham ${k}`).toBeLessThan(0.5);
+        }
+        if (s.benGraham) expect(s.benGraham.rect, `orientation ${i + 1}`).toEqual(stages[0]!.benGraham!.rect);
+      }
       const scores = t.slice(1).map((x) => psnr(x, t[0]!));
       console.log(`orientations 2-8 vs 1, ${opts.normalize}: ${fmt(scores)} dB`);
       for (const [i, s] of scores.entries()) expect(s, `orientation ${i + 2}, ${opts.normalize}`).toBeGreaterThanOrEqual(40);

@@ -6,6 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../../src/bench/bench-types.js';
 import { chromium } from '../../helpers/chromium.js';
 import { BIN, KAGGLE_SAMPLE, parseJson, runCli, tempDir } from '../../helpers/cli.js';
+import { chromiumBrowser, kaggleSample } from '../../helpers/requirements.js';
+
+const sample = kaggleSample();
+const browser = chromiumBrowser();
 
 /**
  * `retina bench formats` end to end, as a user runs it, on a small configuration: a generated
@@ -34,7 +38,7 @@ describe.sequential('retina bench formats', () => {
     expect(report.machine).toMatchObject({ node: process.version });
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.machine.cpuModel).not.toBe('');
-    expect(['wasm', 'cpu', 'tensorflow']).toContain(report.machine.backend);
+    expect(['onnxruntime', 'wasm', 'cpu', 'tensorflow']).toContain(report.machine.backend);
     expect(report.results.map((r) => r.source)).toEqual(['images', 'raw', 'lmdb']);
     for (const r of report.results) {
       for (const key of ['bytesOnDisk', 'readImagesPerSecond', 'readFloatImagesPerSecond', 'randomReadImagesPerSecond', 'trainSeconds', 'speedupVsImages'] as const) {
@@ -91,6 +95,7 @@ describe.sequential('retina bench formats', () => {
     expect(md).toMatch(/\| raw \|/);
     expect(existsSync(join(out, 'chart.svg'))).toBe(true);
     expect((await readdir(out)).filter((n) => n.startsWith('work'))).toEqual([]);
+    if (!browser.available) return; // the reason was printed (chromiumBrowser)
     const dom = await chromium(join(out, 'chart.html'), { dumpDom: true });
     // 3 epoch bars + 3 sources x 3 read bars.
     expect(dom).toMatch(/<body data-bars="12"/);
@@ -102,7 +107,7 @@ describe.sequential('retina bench formats', () => {
   });
 });
 
-describe('retina bench formats on real images', () => {
+describe.skipIf(!sample.available)(`retina bench formats on real images${sample.titleSuffix}`, () => {
   it('runs on the real Kaggle sample: the 10 rows of trainLabels.csv with an image', async () => {
     const { dir, cleanup } = await tempDir('retina-bench-real-');
     try {

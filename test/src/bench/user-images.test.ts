@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { prepareUserImages } from '../../../src/bench/user-images.js';
 import { RetinaError } from '../../../src/core/errors.js';
 import { KAGGLE_SAMPLE, tempDir } from '../../helpers/cli.js';
+import { kaggleSample } from '../../helpers/requirements.js';
+
+const sample = kaggleSample();
 
 describe('prepareUserImages', () => {
-  it('keeps the rows of the real Kaggle CSV whose image is in the sample folder', async () => {
+  it.skipIf(!sample.available)('keeps the rows of the real Kaggle CSV whose image is in the sample folder', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const r = await prepareUserImages({ images: join(KAGGLE_SAMPLE, 'train'), labels: join(KAGGLE_SAMPLE, 'trainLabels.csv'), count: 0, work: dir });

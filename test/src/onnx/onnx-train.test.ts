@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { transformImage } from '../../../src/transform.js';
-import { toNetworkInput } from '../../../src/train/network-input.js';
+import { toNetworkInput } from '../../../src/bytes-to-float.js';
 import { train, type TrainOptions } from '../../../src/train/train.js';
 import { fileModelHandler } from '../../../src/train/model-io.js';
 import { selectBackend } from '../../../src/backends/backend-registry.js';

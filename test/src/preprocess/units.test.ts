@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { indexImages } from '../../../src/preprocess/image-index.js';
 import { createProgress } from '../../../src/preprocess/preprocess-progress.js';
 import { planThreads } from '../../../src/preprocess/threads.js';
-import { summarizeProblems } from '../../../src/preprocess/validate.js';
+import { summarizeProblems } from '../../../src/labelled-images.js';
 import { transformInOrder } from '../../../src/preprocess/pipeline.js';
 import { createFinisher } from '../../../src/preprocess/finish-pool.js';
 import { renderFundus } from '../../../fixtures/generate.js';

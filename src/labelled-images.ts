@@ -1,6 +1,56 @@
-import { RetinaError } from '../core/errors.js';
-import type { ProblemKind, ReadLabelsResult, RowProblem } from '../labels.js';
-import type { ImageIndex } from './image-index.js';
+import type { Split } from '../formats/types.js';
+import { RetinaError } from './core/errors.js';
+import { readLabels, type ProblemKind, type ReadLabelsResult, type RowProblem } from './labels.js';
+import { indexImages, type ImageIndex } from './preprocess/image-index.js';
+import { compareIds } from './shard-assign.js';
+import { assignSplits } from './split.js';
+
+/**
+ * Labelled images, once: the labels CSV (src/labels.ts) joined with the images folder
+ * (src/preprocess/image-index.ts), every row either an item or a problem, then the patient split
+ * and the storage order. `retina preprocess`, the `images` training source and the bench all take
+ * their images from here, so they see the same rows, the same rejects and the same split.
+ */
+
+export interface LabelledImagesOptions {
+  images: string;
+  labels: string;
+  /** Column names (default: auto-detected, see readLabels). */
+  idColumn?: string | undefined;
+  labelColumn?: string | undefined;
+  /** Only the first N data rows. */
+  limit?: number | undefined;
+}
+
+export interface LabelledImages extends Validation {
+  labels: ReadLabelsResult;
+  images: ImageIndex;
+}
+
+/** Read the labels and index the folder (in parallel), then join them (`validateInputs`). */
+export async function readLabelledImages(opts: LabelledImagesOptions): Promise<LabelledImages> {
+  const [labels, images] = await Promise.all([
+    readLabels(opts.labels, { idColumn: opts.idColumn, labelColumn: opts.labelColumn, limit: opts.limit }),
+    indexImages(opts.images),
+  ]);
+  return { ...validateInputs(labels, images), labels, images };
+}
+
+/** An item with its split, in storage order. */
+export interface SplitItem extends InputItem {
+  split: Split;
+}
+
+/**
+ * The patient split of `items` (src/split.ts) and the order datasets store records in (sorted
+ * ids; a Slurm task takes its slice of this order), so a dataset and the images source serve the
+ * same records in the same order.
+ */
+export function splitAndOrder(items: readonly InputItem[], valFraction: number, seed: number): { items: SplitItem[]; splits: Map<string, Split> } {
+  const splits = assignSplits(items, valFraction, seed);
+  const ordered = items.map((it) => ({ ...it, split: splits.get(it.id) ?? 'train' as Split })).sort((a, b) => compareIds(a.id, b.id));
+  return { items: ordered, splits };
+}
 
 /** A row ready to transform: its image exists and its label is valid. */
 export interface InputItem {
@@ -78,14 +128,15 @@ export function summarizeProblems(problems: readonly RowProblem[], imagesDir?: s
 }
 
 /** The error that stops a run with invalid input (no `--skip-invalid`). */
-export function invalidInputError(labelsFile: string, problems: readonly RowProblem[], usable: number, imagesDir?: string): RetinaError {
+export function invalidInputError(labelsFile: string, problems: readonly RowProblem[], usable: number, imagesDir?: string,
+  hint = 'Fix the rows, or pass --skip-invalid to go on without them (they are listed in rejects.csv next to the dataset).'): RetinaError {
   const first = problems[0];
   return new RetinaError(
     'BAD_INPUT',
     `${problems.length} of the rows of ${labelsFile} cannot be used (${usable} can); nothing was written:\n${summarizeProblems(problems, imagesDir)}`,
     {
       location: { file: labelsFile, ...(first ? { line: first.line, id: first.id } : {}) },
-      hint: 'Fix the rows, or pass --skip-invalid to go on without them (they are listed in rejects.csv next to the dataset).',
+      hint,
     },
   );
 }
