@@ -239,6 +239,7 @@ export async function indexDataset(datasetDir: string): Promise<IndexResult> {
   // One indexer at a time per dataset: two would race on manifest.json's temp file and removal.
   const lock = await acquireLock(join(datasetDir, INDEX_LOCK), `the index of ${datasetDir}`).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RetinaError('NOT_FOUND', `No dataset at ${datasetDir}`, { location: { file: datasetDir }, cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notAFolder(datasetDir, err);
     throw err;
   });
   try {

@@ -148,6 +148,12 @@ export interface StudyConfig {
   valFraction: number;
   /** Train/validation images as the trainer split them (known after the first training). */
   split: { train: number; val: number } | null;
+  /** --images: only the first N data rows of --labels (as preprocess --limit); null for all. */
+  limit: number | null;
+  /** --images: go on without invalid rows, listed in OUT/rejects.csv (as preprocess --skip-invalid). */
+  skipInvalid: boolean;
+  /** --images with --skip-invalid: the rows left out. */
+  rejected: number;
 }
 
 /** The whole report: `--json` prints this; report.json is this; report.md and the chart render it. */

@@ -48,7 +48,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `- Date: ${report.createdAt} (took ${formatSeconds(report.totalSeconds)} s)`,
     `- Machine: ${describeMachine(report.machine)}`,
-    `- Data: ${c.count} images${c.split ? `, ${c.split.train} train / ${c.split.val} validation` : ''}, ${c.data === 'synthetic' ? `a synthetic Kaggle-layout set (generateFixtures, seed ${c.seed})` : `${c.images} with labels ${c.labels}`}; tensors ${c.size}x${c.size}x3 uint8`,
+    `- Data: ${c.count} images${c.split ? `, ${c.split.train} train / ${c.split.val} validation` : ''}, ${c.data === 'synthetic' ? `a synthetic Kaggle-layout set (generateFixtures, seed ${c.seed})` : `${c.images} with labels ${c.labels}${c.limit !== null ? ` (first ${c.limit} rows)` : ''}${c.rejected ? `, ${c.rejected} invalid rows left out (--skip-invalid; rejects.csv)` : ''}`}; tensors ${c.size}x${c.size}x3 uint8`,
     `- Training: ${c.model}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}, batch ${c.batchSize}, seed ${c.seed}${c.cacheFeatures ? ', feature cache on (backbone features computed once per training, so each source is read once per training, not every epoch)' : ', feature cache off (every epoch reads its source)'}`,
     `- Repeats: ${c.repeat}; each figure is the median, with min–max in brackets; the speed-up is images' training time over the format's, computed within each repeat, then the median`,
     `- Cache: ${report.cache.statement}`,

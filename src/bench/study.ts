@@ -115,7 +115,12 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       // which is deleted at the end.
       config.images = resolve(config.images);
       config.labels = resolve(config.labels);
-      const prepared = await prepareUserImages({ images: config.images, labels: config.labels, count: config.count, work });
+      const prepared = await prepareUserImages({
+        images: config.images, labels: config.labels, count: config.count, work,
+        limit: config.limit ?? undefined, skipInvalid: config.skipInvalid, rejectsFile: join(outDir, 'rejects.csv'),
+      });
+      config.rejected = prepared.skipped;
+      if (prepared.skipped > 0) log.warn(`skipping ${prepared.skipped} invalid rows (--skip-invalid): listed in ${join(outDir, 'rejects.csv')}`);
       images = prepared.images;
       labels = prepared.labels;
       config.count = prepared.count;

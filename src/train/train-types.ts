@@ -100,6 +100,9 @@ export interface TrainResult {
   fineTune: boolean;
   /** "random" (the seeded init: frozen, its features carry no image knowledge) or the file and its checksum. */
   backboneWeights: BackboneWeights;
+  /** Rows of the labels file left out by --skip-invalid (--source images), and where they are listed. */
+  rejected: number;
+  rejectsFile: string | null;
   params: number;
   trainImages: number;
   valImages: number;

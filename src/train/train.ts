@@ -16,6 +16,7 @@ import { cachedFeatureFeed, inProcessFeed, pooledFeed, type EpochFeed } from './
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type Backbone, type BackboneSpec, type ModelName } from './models/model-registry.js';
 import { fileModelHandler } from './model-io.js';
+import { writeRejects } from '../preprocess/rejects.js';
 import { progressBar } from './train-progress.js';
 import { predictSplit } from './val-predictions.js';
 import { checkSourceName } from './sources.js';
@@ -126,6 +127,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
     const out = resolve(opts.out ?? defaultRunDir(model, opts.source));
     await prepareRunDir(out, opts.force ?? false);
+    // --skip-invalid: the rows left out, where preprocess lists them (its rejects.csv format).
+    const rejectsFile = source.rejects?.length ? join(out, 'rejects.csv') : null;
+    if (rejectsFile) {
+      await writeRejects(rejectsFile, source.rejects!);
+      log.warn(`skipping ${source.rejects!.length} invalid rows (--skip-invalid): listed in ${rejectsFile}`);
+    }
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);
     log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
@@ -212,6 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       final: { valAccuracy: last.valAccuracy, valKappa: last.valKappa, valLoss: last.valLoss, confusion: last.confusion },
       imagesPerSecond: (trainIdx.length * epochs) / (featureSeconds + epochSeconds),
       out, model, source: opts.source, backend: selected.name, fineTune, backboneWeights: backbone.weights,
+      rejected: source.rejects?.length ?? 0, rejectsFile,
       params: full.countParams(), trainImages: trainIdx.length, valImages: valIdx.length,
       featureCache: cacheReport,
       timing: { setupSeconds, featureSeconds, epochSeconds, totalSeconds: (performance.now() - t0) / 1000 },

@@ -5,7 +5,6 @@
  * retina's edge, and the Kaggle winner's OpenCV Ben Graham pipeline on the same crop.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -19,15 +18,12 @@ import { renderFundus } from '../../fixtures/generate.js';
 import { createRng } from '../../src/rng.js';
 import { transformInOrder } from '../../src/preprocess/pipeline.js';
 import { createFinisher } from '../../src/preprocess/finish-pool.js';
+import { kaggleSample, PYTHON, requirement } from '../helpers/requirements.js';
 
-const PYTHON = '/usr/bin/python3';
-const CI = process.env['CI'] === 'true';
-const refsMissing = spawnSync(PYTHON, ['-c', 'import PIL, cv2, numpy'], { stdio: 'ignore' }).status !== 0;
-// Under CI (which installs python3-pil and python3-opencv) a missing reference fails instead of skipping.
-const hasRefs = CI || !refsMissing;
-if (!hasRefs) console.warn(`transform-fidelity.test: SKIPPING the reference comparisons: ${PYTHON} cannot import PIL, cv2 and numpy (apt-get install -y python3-pil python3-opencv)`);
-const hasSample = CI || existsSync(join(KAGGLE_SAMPLE, 'train'));
-if (!hasSample) console.warn(`transform-fidelity.test: SKIPPING the real-sample comparisons: ${KAGGLE_SAMPLE} is absent`);
+// Skipped with the reason printed on a bare machine; under CI a missing one fails (requirements.ts).
+const hasRefs = requirement('python3-pil and python3-opencv', spawnSync(PYTHON, ['-c', 'import PIL, cv2, numpy'], { stdio: 'ignore' }).status === 0,
+  `${PYTHON} cannot import PIL, cv2 and numpy (apt-get install -y python3-pil python3-opencv)`).available;
+const hasSample = kaggleSample().available;
 
 const SIZE = 299;
 const OPTS: TransformOptions = { size: SIZE, crop: 'auto', normalize: 'none', dtype: 'uint8' };

@@ -121,10 +121,11 @@ describe.skipIf(!sample.available)(`retina bench formats on real images${sample.
     const { dir, cleanup } = await tempDir('retina-bench-real-');
     try {
       const r = await runCli(['bench', 'formats', '--images', join(KAGGLE_SAMPLE, 'train'), '--labels', join(KAGGLE_SAMPLE, 'trainLabels.csv'),
-        '--formats', 'raw', '--repeat', '1', '--epochs', '1', '--size', '32', '--val-fraction', '0.4', '--out', dir, '--json'], { timeoutMs: 300_000 });
+        '--skip-invalid', '--formats', 'raw', '--repeat', '1', '--epochs', '1', '--size', '32', '--val-fraction', '0.4', '--out', dir, '--json'], { timeoutMs: 300_000 });
       expect(r.code, r.stderr).toBe(0);
       const report = parseJson<BenchReport>(r);
-      expect(report.config).toMatchObject({ data: 'user', count: 10 });
+      expect(report.config).toMatchObject({ data: 'user', count: 10, skipInvalid: true, rejected: 35_116 });
+      expect(existsSync(join(dir, 'rejects.csv'))).toBe(true);
       expect(report.config.split!.train + report.config.split!.val).toBe(10);
       expect(report.results.map((x) => [x.source, x.records])).toEqual([['images', 10], ['raw', 10]]);
       // The originals are megabytes each; a 32x32x3 tensor is 3,072 bytes.
