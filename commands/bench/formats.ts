@@ -65,7 +65,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
       this.log(renderTable(report.results, { wide: flags.wide }));
       if (!flags.wide) this.log('(--wide: every column, with min–max over repeats; all of it is in report.md)');
       for (const line of publishedLines(report)) this.log(line);
-      this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
+      this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}${report.recordsSheet ? `\nSheet:  ${report.recordsSheet.file} (records trained on)` : ''}`);
     }
     return report;
   }

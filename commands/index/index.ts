@@ -1,3 +1,7 @@
+// Why commands/index/index.ts and not commands/index.ts: oclif's "pattern" command discovery names a
+// command after its path, and a file called index.ts names the command of the folder it is in, so
+// commands/index.ts would be the bare `retina` (root) command. Inside a folder named index it is
+// the command `retina index`.
 import { Args } from '@oclif/core';
 import { RetinaCommand } from '../_base/retina-command.js';
 // The library is imported in run(): `retina --help` loads every command class and must stay light.

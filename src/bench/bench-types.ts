@@ -169,5 +169,7 @@ export interface BenchReport {
   published: PublishedFigures | null;
   /** Paths of the files written (absent before they are written). */
   outputs: { dir: string; reportJson: string; reportMd: string; chartHtml: string; chartSvg: string } | null;
+  /** A contact sheet of training records from the first format's dataset (#19), beside the report; absent when no format was run. */
+  recordsSheet?: { file: string; format: string; split: 'train'; tiles: number; ids: string[] };
   totalSeconds: number;
 }

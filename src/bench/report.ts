@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { renderChartHtml, renderChartSvg } from './chart.js';
 import { describeMachine } from './machine.js';
@@ -58,6 +58,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     ...publishedLines(report),
     '![chart](chart.svg)',
+    ...(report.recordsSheet ? ['', `Records trained on: ${report.recordsSheet.tiles} training records of the ${report.recordsSheet.format} dataset, up to 4 per grade, read back through its reader (\`retina inspect DATASET --sheet FILE\` draws such a sheet of any dataset).`, '', `![records trained on](${basename(report.recordsSheet.file)})`] : []),
     '',
   ].join('\n');
 }

@@ -10,9 +10,14 @@ import { machineInfo } from './machine.js';
 import { resolveStudy, type StudyRequest } from './options.js';
 import { ProgressReporter, type Phase, type Step } from './bench-progress.js';
 import { writeReport } from './report.js';
+import { writeContactSheet } from '../inspect/contact-sheet.js';
 import { summarize } from './stats.js';
 import { measureDatasetReads, measureImageReads, prepareUserImages, preprocessDataset, studyImageFiles, trainSource } from './steps.js';
 import { IMAGES, type BenchReport, type RunMeasurement } from './bench-types.js';
+
+/** The report's contact sheet of training records (file name beside report.md, tiles per grade). */
+export const RECORDS_SHEET = 'records.png';
+const RECORDS_PER_GRADE = 4;
 
 /** Everything `retina bench formats` needs: the study request plus where and how to run it. */
 export interface FormatsStudyOptions extends StudyRequest {
@@ -175,6 +180,11 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       }
     }
     progress.close();
+    // What the runs trained on, as a picture: a few training records per grade of the first
+    // format's dataset, read back through its reader (datasets are identical across formats).
+    const sheetFormat = config.formats[0];
+    const sheet = sheetFormat === undefined ? undefined
+      : await writeContactSheet(join(work, 'datasets', sheetFormat), { out: join(outDir, RECORDS_SHEET), split: 'train', perGrade: RECORDS_PER_GRADE, seed: config.seed });
 
     const report: BenchReport = {
       kind: 'retina-bench-formats',
@@ -187,6 +197,7 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       runs,
       published,
       outputs: null,
+      ...(sheet && sheetFormat ? { recordsSheet: { file: sheet.file, format: sheetFormat, split: 'train' as const, tiles: sheet.tiles, ids: sheet.ids } } : {}),
       totalSeconds: (performance.now() - t0) / 1000,
     };
     const written = await writeReport(report, outDir);

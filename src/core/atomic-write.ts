@@ -94,6 +94,36 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
 }
 
 /**
+ * Write the file `path` atomically when its bytes are produced by something that writes a file
+ * itself (a stream pipeline, an encoder's toFile): `fill` writes the temporary sibling it is given,
+ * which is then (fsynced and) renamed into place. On any failure the temporary file is removed and
+ * `path` is untouched. Lets large outputs (contact sheets) stream to disk instead of being held
+ * whole in memory for writeFileAtomic.
+ */
+export async function writeFileAtomicWith(path: string, fill: (tmp: string) => Promise<void>, opts: AtomicWriteOptions = {}): Promise<void> {
+  const durable = opts.durable ?? true;
+  await removeDeadSiblings(path);
+  const tmp = tempSibling(path);
+  try {
+    await fill(tmp);
+    if (durable) {
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    faultPoint('atomic:before-rename');
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  if (durable) await syncDir(dirname(path));
+}
+
+/**
  * Move folder `from` to `to`. An existing `to` is first renamed aside and removed after, so at no
  * moment does the final name hold a mix of old and new files (nor is it missing while another
  * reader looks).

@@ -1,6 +1,6 @@
 import type { TransformOptions } from '../transform.js';
 import { decodeForTransform } from '../transform.js';
-import { RetinaError, messageOf } from '../core/errors.js';
+import { RetinaError, messageOf, type RetinaErrorCode } from '../core/errors.js';
 import type { Finisher } from './finish-pool.js';
 import { Semaphore } from './threads.js';
 import { readWholeFile } from './read-whole.js';
@@ -11,8 +11,8 @@ export function defaultDecodeBudgetMP(decodeSlots: number): number {
   return Math.max(64, 32 * decodeSlots);
 }
 
-/** What became of one image: its tensor, or why it could not be read. */
-export type Outcome<T> = { item: T; tensor: Uint8Array } | { item: T; error: string };
+/** What became of one image: its tensor, or why it could not be read (`code`: the RetinaError's, e.g. UNSUPPORTED samples; CORRUPT otherwise). */
+export type Outcome<T> = { item: T; tensor: Uint8Array } | { item: T; error: string; code: RetinaErrorCode };
 
 /**
  * Transform `items` in parallel and hand the outcomes to `sink` strictly in input order, with at
@@ -49,7 +49,7 @@ export async function transformInOrder<T extends { file: string }>(
       }
     } catch (err) {
       // The decoder's own words are the useful part of the reason.
-      return { item, error: err instanceof RetinaError && err.cause !== undefined ? messageOf(err.cause) : messageOf(err) };
+      return { item, error: err instanceof RetinaError && err.cause !== undefined ? messageOf(err.cause) : messageOf(err), code: err instanceof RetinaError ? err.code : 'CORRUPT' };
     }
     return { item, tensor: await opts.finisher.finish(work, opts.transform) };
   };

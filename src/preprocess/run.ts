@@ -196,8 +196,10 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
         if ('error' in o) {
           const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };
           if (!opts.skipInvalid) {
-            throw new RetinaError('CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) cannot be decoded: ${o.error}`, {
-              location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: 'Replace the file, or pass --skip-invalid to reject it and go on.',
+            // An image retina refuses on purpose (UNSUPPORTED samples) keeps its code; the rest cannot be decoded.
+            const unsupported = o.code === 'UNSUPPORTED';
+            throw new RetinaError(unsupported ? 'UNSUPPORTED' : 'CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) ${unsupported ? 'is not supported' : 'cannot be decoded'}: ${o.error}`, {
+              location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: unsupported ? 'Convert the image to 8-bit or 16-bit unsigned RGB, or pass --skip-invalid to reject it and go on.' : 'Replace the file, or pass --skip-invalid to reject it and go on.',
             });
           }
           log.warn(`reject ${o.item.id}: ${p.reason}`);

@@ -129,7 +129,7 @@ describe.skipIf(!HAS_CLUSTER).sequential(`3-host Slurm cluster: retina slurm pre
     ok(await runSlurmTool('scontrol', ['requeue', victim], { env: CLUSTER_ENV }) as CliResult);
     const { code, stdout, stderr } = await run.done;
     expect(code, stderr).toBe(0);
-    expect(stderr).toMatch(/shard 4 \[\d+_4\]: PENDING/); // --wait saw the requeue and kept waiting
+    expect(stderr).toMatch(/shard 4\/6 \[\d+_4\]: PENDING/); // --wait saw the requeue and kept waiting
     const body = JSON.parse(stdout) as { outcomes: { state: string }[] };
     expect(body.outcomes.map((o) => o.state)).toEqual(Array(7).fill('COMPLETED'));
     const log = readFileSync(victimLog, 'utf8');

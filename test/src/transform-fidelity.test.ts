@@ -5,13 +5,13 @@
  * retina's edge, and the Kaggle winner's OpenCV Ben Graham pipeline on the same crop.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformImage, transformStages, type TransformOptions, type TransformStages } from '../../src/transform.js';
 import { RetinaError } from '../../src/core/errors.js';
-import { KAGGLE_SAMPLE, ROOT, tempDir } from '../helpers/cli.js';
+import { KAGGLE_SAMPLE, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { appAfterFrame } from '../helpers/jpeg-segments.js';
 import { rgbTiff } from '../helpers/tiff.js';
 import { renderFundus } from '../../fixtures/generate.js';
@@ -272,5 +272,16 @@ describe('TIFF sample formats', () => {
       expect((err as RetinaError).message).toMatch(message);
       expect((err as RetinaError).hint).toMatch(/skip-invalid/);
     }
+  });
+
+  it('retina preprocess refuses such a TIFF with exit 8 (unsupported), naming the file and the samples', async () => {
+    await mkdir(join(dir, 'cli', 'train'), { recursive: true });
+    const file = join(dir, 'cli', 'train', '1_left.tiff');
+    await writeFile(file, rgbTiff(W, H, Int16Array.from(rgb, (v) => v * 100 - 1000)));
+    await writeFile(join(dir, 'cli', 'labels.csv'), 'image,level\n1_left,0\n');
+    const r = await runCli(['preprocess', '--format', 'raw', '--images', join(dir, 'cli', 'train'), '--labels', join(dir, 'cli', 'labels.csv'), '--out', join(dir, 'cli', 'out'), '--size', '32']);
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(/signed 16-bit samples down to -1000/);
   });
 });

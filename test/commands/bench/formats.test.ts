@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../../src/bench/bench-types.js';
 import { chromium } from '../../helpers/chromium.js';
@@ -95,6 +96,14 @@ describe.sequential('retina bench formats', () => {
     expect(md).toMatch(/\| raw \|/);
     expect(existsSync(join(out, 'chart.svg'))).toBe(true);
     expect((await readdir(out)).filter((n) => n.startsWith('work'))).toEqual([]);
+    // #19: a contact sheet of the training records (first format's dataset) beside the report.
+    expect(report.recordsSheet).toMatchObject({ file: join(out, 'records.png'), format: 'raw', split: 'train' });
+    expect(report.recordsSheet!.tiles).toBe(report.recordsSheet!.ids.length);
+    expect(report.recordsSheet!.tiles).toBeGreaterThan(0);
+    expect(md).toContain('![records trained on](records.png)');
+    const sheet = await sharp(join(out, 'records.png')).metadata();
+    expect(sheet.format).toBe('png');
+    expect(sheet.width).toBeGreaterThan(4 * 32);
     if (!browser.available) return; // the reason was printed (chromiumBrowser)
     const dom = await chromium(join(out, 'chart.html'), { dumpDom: true });
     // 3 epoch bars + 3 sources x 3 read bars.

@@ -56,6 +56,13 @@ describe('report.md', () => {
     expect(md).toMatch(/\| source \| on disk \|/);
     expect(md).toContain('![chart](chart.svg)');
     expect(md).not.toContain("Seed's Experiment 3");
+    expect(md).not.toContain('records trained on');
+  });
+
+  it('shows the contact sheet of the records trained on when the study wrote one', () => {
+    const md = renderMarkdown({ ...sampleReport(), recordsSheet: { file: '/x/out/records.png', format: 'lmdb', split: 'train', tiles: 12, ids: [] } });
+    expect(md).toContain('![records trained on](records.png)');
+    expect(md).toContain('12 training records of the lmdb dataset');
   });
 
   it('prints the seed\'s published figures beside ours with the preset', () => {
