@@ -71,26 +71,15 @@ export interface AtomicWriteOptions {
 /** Write `data` to `path` atomically: a temp sibling, (fsync,) rename, (fsync the folder). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   const durable = opts.durable ?? true;
-  await removeDeadSiblings(path);
-  const tmp = tempSibling(path);
-  try {
-    if (durable) {
-      await writeFileSynced(tmp, data, opts.mode);
-    } else {
-      const fh = await open(tmp, 'w', opts.mode);
-      try {
-        await fh.writeFile(data);
-      } finally {
-        await fh.close();
-      }
+  await commitTemp(path, durable, async (tmp) => {
+    if (durable) return writeFileSynced(tmp, data, opts.mode);
+    const fh = await open(tmp, 'w', opts.mode);
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
     }
-    faultPoint('atomic:before-rename');
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  if (durable) await syncDir(dirname(path));
+  });
 }
 
 /**
@@ -102,18 +91,24 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
  */
 export async function writeFileAtomicWith(path: string, fill: (tmp: string) => Promise<void>, opts: AtomicWriteOptions = {}): Promise<void> {
   const durable = opts.durable ?? true;
+  await commitTemp(path, durable, async (tmp) => {
+    await fill(tmp);
+    if (!durable) return;
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
+}
+
+/** The one write-then-rename: `write` fills (and, when durable, syncs) a temp sibling of `path`. */
+async function commitTemp(path: string, durable: boolean, write: (tmp: string) => Promise<void>): Promise<void> {
   await removeDeadSiblings(path);
   const tmp = tempSibling(path);
   try {
-    await fill(tmp);
-    if (durable) {
-      const fh = await open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
+    await write(tmp);
     faultPoint('atomic:before-rename');
     await rename(tmp, path);
   } catch (err) {
