@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
 import { parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { CLUSTER_DIR, CLUSTER_ENV, CLUSTER_SKIP, HAS_CLUSTER, clusterCtl, clusterUp, killHost, lockCluster, restoreHost } from '../cluster/cluster.js';
+import { CLUSTER_ENV, CLUSTER_SKIP, HAS_CLUSTER, clusterCtl, clusterUp, killHost, lockCluster, restoreHost } from '../cluster/cluster.js';
 
 // Bad requests against the 3-host cluster: each ends with a clear error from the submit or the
 // wait step, naming the cause; none waits until its timeout.
