@@ -1,13 +1,13 @@
 /**
  * Peak RSS of `retina preprocess` over as many images as the Kaggle training set (35,126), to show
- * that memory stays flat: small generated images (cycled through symlinks) and a small --size keep
+ * that memory stays flat: small generated images (cycled through hard links) and a small --size keep
  * the run short and the output small; what grows with the image count (labels, ids, split, record
  * table) is what this measures.
  *
  *   npx tsc -p tsconfig.json && npx tsx bench/preprocess-memory.ts [--count 35126] [--size 64]
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateFixtures } from '../fixtures/generate.js';
 
@@ -29,7 +29,8 @@ for (const count of [arg('small', 1000), arg('count', 35126)]) {
   const rows = ['image,level'];
   for (let i = 0; i < count; i++) {
     const id = `${Math.floor(i / 2) + 1}_${i % 2 ? 'right' : 'left'}`;
-    await symlink(sources[i % sources.length]!, join(dir, 'train', `${id}.jpeg`));
+    // Hard links: preprocess refuses two rows whose files resolve to one path (symlinks do).
+    await link(sources[i % sources.length]!, join(dir, 'train', `${id}.jpeg`));
     rows.push(`${id},${i % 5}`);
   }
   await writeFile(join(dir, 'trainLabels.csv'), rows.join('\n') + '\n');

@@ -13,7 +13,7 @@
  * write, after validation). Not part of `npm test`.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus as osCpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -40,7 +40,10 @@ function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Proc
   });
 }
 
-/** A folder of `n` images cycling through `sources` (symlinks) plus its labels CSV. */
+/**
+ * A folder of `n` images cycling through `sources` plus its labels CSV. Copies, not links:
+ * preprocess refuses two rows that name the same file (#16), and a symlink or hard link is that.
+ */
 async function repeated(dir: string, sources: string[], n: number): Promise<{ images: string; labels: string; files: string[] }> {
   const images = join(dir, 'train');
   await rm(dir, { recursive: true, force: true });
@@ -50,7 +53,7 @@ async function repeated(dir: string, sources: string[], n: number): Promise<{ im
   for (let i = 0; i < n; i++) {
     const id = `${Math.floor(i / 2) + 1}_${i % 2 ? 'right' : 'left'}`;
     const file = join(images, `${id}.jpeg`);
-    await symlink(sources[i % sources.length]!, file);
+    await copyFile(sources[i % sources.length]!, file);
     rows.push(`${id},${i % 5}`);
     files.push(file);
   }

@@ -29,7 +29,7 @@ export default class Preprocess extends RetinaCommand<PreprocessResult> {
       images: f.images, labels: f.labels, out: f.out ?? defaultDatasetDir(f.format), format: f.format,
       transform: { size: f.size, dtype: f.dtype, crop: f.crop, normalize: f.normalize },
       valFraction: f.valFraction, seed: f.seed, shard, threads: f.threads, limit: f.limit,
-      skipInvalid: f.skipInvalid, force: f.force, allowEmpty: f.allowEmpty, idColumn: f.idColumn, labelColumn: f.labelColumn,
+      skipInvalid: f.skipInvalid, force: f.force, allowEmpty: f.allowEmpty, decodeBudgetMP: f.decodeBudget, idColumn: f.idColumn, labelColumn: f.labelColumn,
       logger: this.logger, progress: this.progress, progressIntervalS: f.progressInterval, signal: this.signal,
     });
     this.logger.info(`${result.skipped ? 'kept' : 'wrote'} shard ${result.shard} of ${result.dataset}: ${result.records} records`

@@ -1,5 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { acquireLock } from '../src/core/file-lock.js';
 import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/core/errors.js';
 import { CombinedReader } from './dataset-reader.js';
@@ -208,6 +209,9 @@ export async function openDataset(datasetDir: string): Promise<DatasetReader & C
   return new CombinedReader(datasetDir, manifest, readers);
 }
 
+/** The lock file `retina index` holds while it writes manifest.json. */
+export const INDEX_LOCK = 'index.lock';
+
 /** Result of `indexDataset` (`retina index --json`). */
 export interface IndexResult {
   dataset: string;
@@ -232,30 +236,40 @@ export interface IndexResult {
  * atomically; otherwise report the missing shard numbers and write nothing.
  */
 export async function indexDataset(datasetDir: string): Promise<IndexResult> {
-  const { shards, problems } = await scanShards(datasetDir);
-  if (shards.length === 0 && problems.length > 0) throw damagedShardsError(datasetDir, problems);
-  // A shard.json written before checksums is only as good as its counts: check them against its
-  // (checksummed) record table before the manifest makes them official.
-  for (const m of shards) if (m.checksum === undefined) await openRecordTable(shardPath(datasetDir, m.index, m.count), m);
-  const { manifest, missing } = combineShards(datasetDir, shards);
-  const complete = missing.length === 0;
-  const path = join(datasetDir, DATASET_MANIFEST);
-  // manifest.json.tmp-* left by a killed index (its pid is gone) are this run's to remove, also
-  // when the dataset is incomplete and nothing is written.
-  await removeDeadSiblings(path);
-  if (complete) await writeFileAtomic(path, JSON.stringify(withJsonChecksum({ ...manifest }), null, 1));
-  else await rm(path, { force: true }); // a stale manifest must not hide the missing shards
-  return {
-    dataset: datasetDir,
-    format: manifest.format,
-    shardCount: manifest.shardCount,
-    shards: shards.length,
-    records: manifest.records,
-    missingShards: missing,
-    complete,
-    splits: manifest.splits,
-    labels: manifest.labels,
-    manifest: complete ? path : null,
-    problems,
-  };
+  // One indexer at a time per dataset: two would race on manifest.json's temp file and removal.
+  const lock = await acquireLock(join(datasetDir, INDEX_LOCK), `the index of ${datasetDir}`).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RetinaError('NOT_FOUND', `No dataset at ${datasetDir}`, { location: { file: datasetDir }, cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw notAFolder(datasetDir, err);
+    throw err;
+  });
+  try {
+    const { shards, problems } = await scanShards(datasetDir);
+    if (shards.length === 0 && problems.length > 0) throw damagedShardsError(datasetDir, problems);
+    // A shard.json written before checksums is only as good as its counts: check them against its
+    // (checksummed) record table before the manifest makes them official.
+    for (const m of shards) if (m.checksum === undefined) await openRecordTable(shardPath(datasetDir, m.index, m.count), m);
+    const { manifest, missing } = combineShards(datasetDir, shards);
+    const complete = missing.length === 0;
+    const path = join(datasetDir, DATASET_MANIFEST);
+    // manifest.json.tmp-* left by a killed index (its pid is gone) are this run's to remove, also
+    // when the dataset is incomplete and nothing is written.
+    await removeDeadSiblings(path);
+    if (complete) await writeFileAtomic(path, JSON.stringify(withJsonChecksum({ ...manifest }), null, 1));
+    else await rm(path, { force: true }); // a stale manifest must not hide the missing shards
+    return {
+      dataset: datasetDir,
+      format: manifest.format,
+      shardCount: manifest.shardCount,
+      shards: shards.length,
+      records: manifest.records,
+      missingShards: missing,
+      complete,
+      splits: manifest.splits,
+      labels: manifest.labels,
+      manifest: complete ? path : null,
+      problems,
+    };
+  } finally {
+    await lock.release();
+  }
 }

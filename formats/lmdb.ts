@@ -7,7 +7,7 @@ import type { RecordTable } from './record-table.js';
 import { SyncShardReader } from './sync-reader.js';
 import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js';
 import { ShardStaging } from './shard-staging.js';
-import { type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
+import type { RecordMeta, ShardManifest, ShardReader, ShardWriter, TensorFormat, WriterOptions } from './types.js';
 
 /**
  * `lmdb`: one LMDB environment per shard (`data.mdb`), written by the one process that owns the

@@ -9,7 +9,7 @@ import { checkFileSizes, corruptRecord, openRecordTable } from './shard-files.js
 import { SingleFileWriter } from './file-writer.js';
 import { ShardStaging, writeAll } from './shard-staging.js';
 import { typedArrayOf } from './typed.js';
-import { type RecordMeta, type ShardManifest, type ShardReader, type ShardWriter, type TensorFormat, type WriterOptions } from './types.js';
+import type { RecordMeta, ShardManifest, ShardReader, ShardWriter, TensorFormat, WriterOptions } from './types.js';
 
 /**
  * `msgpack`: one MessagePack map per record, `{id, label, split, dtype, shape, tensor}`. A uint8

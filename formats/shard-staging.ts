@@ -2,6 +2,7 @@ import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { xxh64File, xxh64Hex } from '../src/core/checksum.js';
 import { ensureDir } from '../src/core/ensure-dir.js';
+import { faultPoint } from '../src/core/fault-point.js';
 import { withJsonChecksum } from '../src/core/json-checksum.js';
 import { RetinaError } from '../src/core/errors.js';
 import { replaceDir, syncDir, tempSibling, writeFileSynced } from '../src/core/atomic-write.js';
@@ -96,6 +97,7 @@ export class ShardStaging {
   async commit(extra: { skip?: (name: string) => boolean; headBytes?: (name: string, path: string, bytes: number) => Promise<number | undefined> } = {}): Promise<ShardManifest> {
     this.assertOpen();
     await writeFileSynced(join(this.tmpDir, RECORD_TABLE_FILE), JSON.stringify(this.table));
+    faultPoint('commit:table');
     const names = (await readdir(this.tmpDir)).filter((n) => n !== SHARD_MANIFEST && !(extra.skip?.(n) ?? false)).sort();
     const files: ShardFile[] = [];
     for (const name of names) {
@@ -120,9 +122,12 @@ export class ShardStaging {
       params: this.opts.params ?? {},
       createdAt: new Date().toISOString(),
     });
+    faultPoint('commit:checksums');
     await writeFileSynced(join(this.tmpDir, SHARD_MANIFEST), JSON.stringify(manifest, null, 1));
+    faultPoint('commit:manifest');
     await syncDir(this.tmpDir);
     await replaceDir(this.tmpDir, this.finalDir);
+    faultPoint('commit:renamed');
     this.state = 'committed';
     return manifest;
   }

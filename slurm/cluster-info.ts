@@ -1,3 +1,5 @@
+import type { Logger } from '../src/core/log.js';
+import type { SlurmResources } from './resources.js';
 import { runSlurmTool } from './slurm-cli.js';
 
 /** What one partition's nodes offer, from `sinfo` (the largest node where they differ). */
@@ -43,4 +45,34 @@ export async function partitionLimits(partition?: string, env?: NodeJS.ProcessEn
   if (!r || r.code !== 0) return undefined;
   const all = parseSinfo(r.stdout);
   return partition === undefined ? all.find((p) => p.isDefault) ?? all[0] : all.find((p) => p.partition === partition);
+}
+
+/** Megabytes of an sbatch memory size (`500M`, `4G`, `1024`). */
+export function memMb(mem: string): number {
+  const m = /^(\d+)([KMGT]?)$/i.exec(mem);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024, '': 1 }[m[2]!.toUpperCase() as 'K' | 'M' | 'G' | 'T' | ''];
+}
+
+/**
+ * Fit the resources left at retina's defaults (4 CPUs, 8G) to the partition's nodes, read from
+ * sinfo before rendering: a default the nodes cannot give leaves the job PENDING (PartitionConfig)
+ * for ever (4 CPUs on the 2-CPU test node). What the user gave is never changed; without sinfo the
+ * defaults stay.
+ */
+export async function fitDefaults(r: SlurmResources, opts: { env?: NodeJS.ProcessEnv | undefined; logger?: Logger | undefined; limits?: PartitionLimits | undefined } = {}): Promise<SlurmResources> {
+  if (!r.defaulted?.length) return r;
+  const limits = opts.limits ?? await partitionLimits(r.partition, opts.env);
+  if (!limits) return r;
+  const out = { ...r };
+  if (r.defaulted.includes('cpusPerTask') && limits.cpus > 0 && r.cpusPerTask > limits.cpus) {
+    out.cpusPerTask = limits.cpus;
+    opts.logger?.info(`--cpus-per-task ${limits.cpus}: the CPUs of partition ${limits.partition}'s nodes (sinfo), below the default ${r.cpusPerTask}`);
+  }
+  // Slurm's RealMemory defaults to 1 (MB) when a site does not set it: no information then.
+  if (r.defaulted.includes('mem') && limits.memoryMb > 1 && memMb(r.mem) > limits.memoryMb) {
+    out.mem = `${limits.memoryMb}M`;
+    opts.logger?.info(`--mem ${out.mem}: the memory of partition ${limits.partition}'s nodes (sinfo), below the default ${r.mem}`);
+  }
+  return out;
 }

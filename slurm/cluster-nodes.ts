@@ -1,9 +1,10 @@
 import { RetinaError } from '../src/core/errors.js';
+import { parseSinfo } from './cluster-info.js';
 import { runSlurmTool } from './slurm-cli.js';
 
 /**
- * What the cluster's nodes say when a job cannot get them: too few nodes in a partition, a
- * partition that does not exist, hosts that stopped answering. Each turns an endless PENDING (or
+ * What the cluster's nodes say when a job cannot get them: a partition that does not exist, a
+ * request no node meets, hosts that stopped answering. Each turns an endless PENDING (or
  * sbatch's terse refusal) into an error that names the nodes and what to change.
  */
 
@@ -94,64 +95,27 @@ export function nodeInList(node: string, list: string): boolean {
 }
 
 /**
- * Before sbatch: a script asking for more nodes (`#SBATCH --nodes=N`) than its partition has would
- * pend forever (PartitionNodeLimit). Throws BAD_ARGUMENT naming the partition and its nodes.
- * Silent when sinfo cannot answer (sbatch will then say what it says).
- */
-export async function checkNodeCount(script: string, env?: NodeJS.ProcessEnv): Promise<void> {
-  const nodes = directiveValue(script, /^--nodes[= ](\d+)(?:-\d+)?$|^-N ?(\d+)(?:-\d+)?$/);
-  if (nodes === undefined) return;
-  const partition = directiveValue(script, /^--partition[= ](\S+)$|^-p ?(\S+)$/);
-  const rows = await sinfoNodes(env, partition?.split(',')[0]);
-  if (!rows || rows.length === 0) return;
-  const names = [...new Set(rows.map((r) => r.node))];
-  const want = Number(nodes);
-  if (want > names.length) {
-    const part = partition ?? rows.find((r) => r.partition.endsWith('*'))?.partition.replace(/\*$/, '') ?? rows[0]?.partition ?? '?';
-    throw new RetinaError('BAD_ARGUMENT', `--nodes ${want}: partition ${part} has ${names.length} node${names.length === 1 ? '' : 's'} (${names.join(', ')}); the job could never start. Nothing was submitted.`, {
-      hint: `Use --nodes ${names.length} or fewer, or a partition with more nodes (sinfo -s lists them).`,
-    });
-  }
-}
-
-function directiveValue(script: string, re: RegExp): string | undefined {
-  let found: string | undefined;
-  for (const line of script.split('\n')) {
-    const m = /^#SBATCH\s+(.*?)\s*$/.exec(line);
-    if (!m) continue;
-    for (const opt of (m[1] ?? '').split(/\s+(?=-)/)) {
-      const v = re.exec(opt);
-      if (v) found = v[1] ?? v[2];
-    }
-  }
-  return found;
-}
-
-/**
  * A clearer message for sbatch refusals a user can fix: an unknown partition (with the ones that
  * exist), a node or CPU request no node of the partition can satisfy (with what the nodes have).
- * Undefined for anything else.
+ * Undefined for anything else. (`--nodes` beyond a partition is not refused by sbatch: it pends
+ * with PartitionNodeLimit; `retina slurm train` checks it before submitting, cluster-size.ts.)
  */
 export async function explainRefusal(stderr: string, env?: NodeJS.ProcessEnv): Promise<{ message: string; hint: string } | undefined> {
-  const part = /invalid partition specified: (\S+)/i.exec(stderr);
-  if (part || /Invalid partition name specified/i.test(stderr)) {
-    const r = await runSlurmTool('sinfo', ['-h', '-o', '%P'], { ...(env ? { env } : {}), timeoutMs: 30_000 }).catch(() => undefined);
-    const parts = r && r.code === 0 ? [...new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean))].join(', ') : undefined;
+  const unknownPartition = /invalid partition specified: (\S+)/i.exec(stderr);
+  const noNode = /Requested node configuration is not available|Node count specification invalid|CPU count per node can not be satisfied|More processors requested than permitted/i.test(stderr);
+  if (!unknownPartition && !/Invalid partition name specified/i.test(stderr) && !noNode) return undefined;
+  const r = await runSlurmTool('sinfo', ['-h', '-o', '%P|%c|%m|%l'], { ...(env ? { env } : {}), timeoutMs: 30_000 }).catch(() => undefined);
+  const parts = r && r.code === 0 ? parseSinfo(r.stdout) : [];
+  if (!noNode) {
+    const names = parts.map((p) => `${p.partition}${p.isDefault ? '*' : ''}`).join(', ');
     return {
-      message: `Slurm has no partition ${part?.[1] ?? '(the one requested)'}${parts ? `; partitions here: ${parts} (* = default)` : ''}. Nothing was submitted.`,
+      message: `Slurm has no partition ${unknownPartition?.[1] ?? '(the one requested)'}${names ? `; partitions here: ${names} (* = default)` : ''}. Nothing was submitted.`,
       hint: 'Pass --partition with one of them, or leave it out for the default partition.',
     };
   }
-  if (/Requested node configuration is not available|Node count specification invalid|CPU count per node can not be satisfied|More processors requested than permitted/i.test(stderr)) {
-    const r = await runSlurmTool('sinfo', ['-h', '-o', '%R|%D|%c|%m'], { ...(env ? { env } : {}), timeoutMs: 30_000 }).catch(() => undefined);
-    const have = r && r.code === 0 ? r.stdout.trim().split('\n').map((l) => {
-      const [p, n, c, m] = l.split('|');
-      return `${p}: ${n} nodes x ${c} CPUs, ${m} MB`;
-    }).join('; ') : undefined;
-    return {
-      message: `No node can satisfy the request (${stderr.trim().split('\n').pop()?.replace(/^sbatch: error: /, '')})${have ? `; the cluster has ${have}` : ''}. Nothing was submitted.`,
-      hint: 'Lower --cpus-per-task, --mem or --nodes to what one node (or the partition) has.',
-    };
-  }
-  return undefined;
+  const have = parts.map((p) => `${p.partition}: nodes of up to ${p.cpus} CPUs and ${p.memoryMb} MB`).join('; ');
+  return {
+    message: `No node can satisfy the request (${stderr.trim().split('\n').pop()?.replace(/^sbatch: error: /, '')})${have ? `; the cluster has ${have}` : ''}. Nothing was submitted.`,
+    hint: 'Lower --cpus-per-task, --mem or --nodes to what one node (or the partition) has.',
+  };
 }

@@ -1,5 +1,5 @@
 import { RetinaError } from '../src/core/errors.js';
-import { partitionLimits } from './cluster-info.js';
+import { memMb, partitionLimits } from './cluster-info.js';
 import { parseSlurmTime } from './resources.js';
 import type { SlurmResources } from './resources.js';
 
@@ -29,13 +29,6 @@ function reasonWord(reason: string): string {
 /** Whether a pending job with this reason can never start by waiting. */
 export function isHopeless(reason: string): boolean {
   return Object.hasOwn(NEVER, reasonWord(reason));
-}
-
-function memMb(mem: string): number {
-  const m = /^(\d+)([KMGT]?)$/i.exec(mem);
-  if (!m) return Number.NaN;
-  const scale = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024, '': 1 }[m[2]!.toUpperCase() as 'K' | 'M' | 'G' | 'T' | ''];
-  return Number(m[1]) * scale;
 }
 
 /**

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../src/core/atomic-write.js';
 import { silentLogger, type Logger } from '../src/core/log.js';
 import { taskIdOf } from './array-spec.js';
 import { recordSubmission } from './job-record.js';
+import { fitDefaults } from './cluster-info.js';
 import { slurmPreprocessArgv, type PreprocessJobSpec } from './preprocess-spec.js';
 import { formatResubmitHint, resubmitCanHelp, resubmitHint, taskError } from './recovery.js';
 import { indexLogPath, logDir, renderIndexScript, renderPreprocessScript, taskLogPath } from './render-preprocess.js';
@@ -80,8 +81,8 @@ async function checkInputs(spec: PreprocessJobSpec, logger: Logger): Promise<voi
  * its log, and the command that resubmits only the missing shards.
  */
 export async function slurmPreprocess(opts: SlurmPreprocessOptions): Promise<SlurmPreprocessResult> {
-  const { spec } = opts;
   const logger = opts.logger ?? silentLogger;
+  const spec = { ...opts.spec, resources: await fitDefaults(opts.spec.resources, { env: opts.env, logger }) };
   const retina = opts.retina ?? currentRetina();
   const dataset = spec.preprocess.out;
   const script = renderPreprocessScript(spec, retina);

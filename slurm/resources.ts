@@ -14,6 +14,8 @@ export interface SlurmResources {
   gpus?: number | undefined;
   /** Further `#SBATCH` options verbatim, e.g. `--qos=high` or `--constraint=avx2`. */
   extra?: readonly string[] | undefined;
+  /** Fields left at retina's defaults (not given by the user): `fitDefaults` fits them to the cluster. */
+  defaulted?: readonly ('cpusPerTask' | 'mem')[] | undefined;
 }
 
 /** Defaults sized for one preprocessing or training task on a typical cluster node. */

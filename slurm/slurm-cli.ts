@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { RetinaError } from '../src/core/errors.js';
-import { checkNodeCount, explainRefusal } from './cluster-nodes.js';
+import { explainRefusal } from './cluster-nodes.js';
 
 /** What a Slurm client program printed. */
 export interface ToolResult {
@@ -54,7 +54,6 @@ function missingTool(tool: string, env: NodeJS.ProcessEnv, direct: string, cause
  * when Slurm is missing.
  */
 export async function sbatch(script: string, extra: readonly string[] = [], env?: NodeJS.ProcessEnv, direct = 'retina preprocess'): Promise<string> {
-  await checkNodeCount(script, env);
   const r = await runSlurmTool('sbatch', ['--parsable', ...extra], env === undefined ? { input: script, direct } : { input: script, env, direct });
   if (r.code !== 0) {
     // A partition or node request the cluster cannot meet is the user's to fix: say what it has.

@@ -8,6 +8,7 @@ import { sbatch } from './slurm-cli.js';
 import { waitForJobs } from './wait.js';
 import type { SlurmJobOptions } from './job-options.js';
 import type { SlurmTrainResult } from './train-job.js';
+import { fitDefaults } from './cluster-info.js';
 
 /** `retina slurm train --engine torch --json`: the job's, plus the training's summary once waited for. */
 export interface SlurmTorchTrainResult extends SlurmTrainResult {
@@ -20,7 +21,7 @@ export interface SlurmTorchTrainResult extends SlurmTrainResult {
 
 export async function slurmTorchTrain(opts: SlurmJobOptions<TorchTrainJobSpec>): Promise<SlurmTorchTrainResult> {
   const logger = opts.logger ?? silentLogger;
-  const spec = opts.spec;
+  const spec = { ...opts.spec, resources: await fitDefaults(opts.spec.resources, { env: opts.env, logger }) };
   const script = renderTorchTrainScript(spec);
   const result: SlurmTorchTrainResult = {
     jobId: null, script, scriptFile: null, log: null, runDir: spec.train.out ?? null, outcome: null,

@@ -4,6 +4,7 @@ import { RetinaError } from '../src/core/errors.js';
 import { writeFileAtomic } from '../src/core/atomic-write.js';
 import { silentLogger } from '../src/core/log.js';
 import { renderTrainScript, trainLogPath, type TrainJobSpec } from './render-train.js';
+import { fitDefaults } from './cluster-info.js';
 import { currentRetina } from './retina-invocation.js';
 import { sbatch } from './slurm-cli.js';
 import { waitForJobs, type JobOutcome } from './wait.js';
@@ -25,6 +26,7 @@ export interface SlurmTrainResult {
 /** Render the training script; optionally write it, submit it and wait for it. */
 export async function slurmTrain(opts: SlurmTrainOptions): Promise<SlurmTrainResult> {
   const logger = opts.logger ?? silentLogger;
+  opts = { ...opts, spec: { ...opts.spec, resources: await fitDefaults(opts.spec.resources, { env: opts.env, logger }) } };
   const script = renderTrainScript(opts.spec, opts.retina ?? currentRetina());
   const result: SlurmTrainResult = { jobId: null, script, scriptFile: null, log: null, runDir: opts.spec.train.out ?? null, outcome: null };
   if (opts.scriptFile !== undefined) {

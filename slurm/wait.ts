@@ -84,14 +84,14 @@ export async function waitForJobs(jobs: readonly WatchedJob[], opts: WaitOptions
         logger.info(`${job.label} [${job.id}]: ${shown}`);
         changed = true;
       }
-      // A reason that waiting cannot clear (PartitionConfig, ...): stop now, naming the flag.
-      if (row.state === 'PENDING' && isHopeless(row.reason)) throw await neverStartsError(job, row.reason, opts.resources, opts.env);
-      const kind = stateKind(row.state);
       // Waiting on hosts that do not answer (or are down/drained) could last forever: stop and name them.
-      if (kind === 'active' && row.state === 'PENDING' && waitsOnNodes(row.reason)) {
+      if (row.state === 'PENDING' && waitsOnNodes(row.reason)) {
         const stuck = await unavailableNodesError(job, row.reason, opts.env);
         if (stuck) throw stuck;
       }
+      // A reason that waiting cannot clear (PartitionConfig, ...): stop now, naming the flag.
+      if (row.state === 'PENDING' && isHopeless(row.reason)) throw await neverStartsError(job, row.reason, opts.resources, opts.env);
+      const kind = stateKind(row.state);
       if (kind !== 'active') {
         const detail = kind === 'failed' ? await failureDetail(job.id, row, opts.env) : '';
         done.set(job.id, { ...job, state: row.state, kind, detail });

@@ -3,9 +3,9 @@ import { float16Bits } from './float16.js';
 import { gaussianBlur } from './gaussian.js';
 
 /**
- * The JS side of the transform, after libvips has produced the square uint8 image: Ben Graham's
- * local-contrast normalization and the conversion to the stored dtype. Pure functions of bytes,
- * so they run the same in the main thread (`transformImage`) and in piscina workers (preprocess).
+ * The last steps of the transform, on the square uint8 image: Ben Graham's local-contrast
+ * normalization and the conversion to the stored dtype. Pure functions of bytes, so they run the
+ * same in the main thread (`transformImage`) and in piscina workers (preprocess).
  */
 
 /** Values stored for float dtypes: pixel / 255, in [0, 1]. Recorded in the dataset params. */

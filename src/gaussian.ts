@@ -2,13 +2,13 @@
  * OpenCV's `GaussianBlur(img, (0, 0), sigma)` for uint8 RGB, as the Kaggle winner's Ben Graham
  * pipeline calls it: the kernel size OpenCV derives from sigma for 8-bit images
  * (round(6 sigma + 1), made odd), the sampled Gaussian normalized to one, and OpenCV's default
- * border, reflect-101 (`gfedcb|abcdefgh|gfedcba`). It runs on the same WebAssembly kernels as the
- * resampler (`applyTaps`), with the border reflected into a padded copy first.
+ * border, reflect-101 (`gfedcb|abcdefgh|gfedcba`). It runs on the resampler's WebAssembly kernels
+ * (`convolveRgb`), with the border reflected into a padded copy first.
  *
  * Why not libvips (`sharp.blur`): it cuts the kernel at about 1.8 sigma and loses two levels on
  * flat areas at 87 and above, so Ben Graham's "neutral" grey came out at 136 instead of 128.
  */
-import { applyTaps, type AxisTaps } from './resample.js';
+import { convolveRgb } from './resample.js';
 
 const ONE = 1 << 14;
 
@@ -34,15 +34,11 @@ export function reflect101(i: number, n: number): number {
   return i;
 }
 
-/** Taps reading `ksize` consecutive padded inputs from i for every output i, with Q14 weights summing to exactly one. */
-function convolutionTaps(n: number, kernel: Float64Array): AxisTaps {
-  const maxTaps = kernel.length;
-  const q = Array.from(kernel, (w) => Math.round(w * ONE));
-  // The centre tap absorbs the rounding: a flat image stays exactly flat.
-  q[maxTaps >> 1]! += ONE - q.reduce((a, b) => a + b, 0);
-  const start = new Int32Array(n), count = new Int32Array(n).fill(maxTaps), weights = new Int32Array(n * maxTaps);
-  for (let i = 0; i < n; i++) { start[i] = i; weights.set(q, i * maxTaps); }
-  return { start, count, weights, maxTaps };
+/** Q14 weights of `kernel`, summing to exactly 16384 (the centre tap absorbs the rounding): a flat image stays exactly flat. */
+function fixedPoint(kernel: Float64Array): Int32Array {
+  const q = Int32Array.from(kernel, (w) => Math.round(w * ONE));
+  q[q.length >> 1]! += ONE - q.reduce((a, b) => a + b, 0);
+  return q;
 }
 
 /**
@@ -63,5 +59,5 @@ export function gaussianBlur(src: Uint8Array, width: number, height: number, sig
       padded[o] = src[p]!; padded[o + 1] = src[p + 1]!; padded[o + 2] = src[p + 2]!;
     }
   }
-  return applyTaps(padded, pw, convolutionTaps(width, kernel), convolutionTaps(height, kernel), width, height);
+  return convolveRgb(padded, width, height, fixedPoint(kernel));
 }

@@ -91,10 +91,11 @@ export async function decodeWorking(input: string | Uint8Array, size: number): P
     const k = [8, 4, 2].find((f) => short / (f + 1) >= 0.9 * size);
     if (k) {
       target = { width: Math.max(1, Math.floor(W / (k + 1))), height: Math.max(1, Math.floor(H / (k + 1))) };
-      // libjpeg's 1/k output is ceil(W / k) wide, its last pixel a partial block: the reduce maps
-      // that width, k * ceil(W / k) original pixels, onto the target.
+      // libvips' shrink-on-load output is floor(W / k) wide (a partial last block is dropped; a
+      // ramp test and the 8 orientations of a 2590 x 1941 photograph agree on it, ceil is 2 px off
+      // there): the reduce maps those k * floor(W / k) original pixels onto the target.
       const s = sharpJpegShrink(Math.min(W / target.width, H / target.height));
-      scale = (w, h) => ({ scaleX: (s * Math.ceil(W / s)) / w, scaleY: (s * Math.ceil(H / s)) / h });
+      scale = (w, h) => ({ scaleX: (s * Math.floor(W / s)) / w, scaleY: (s * Math.floor(H / s)) / h });
     }
   } else {
     const meta = await sharp(bytes).metadata();

@@ -50,7 +50,9 @@ run() {  # NAME ARGS...: one training; its --json result to $OUT/NAME.json, a su
   echo "-- $name: $*"
   timeout 1800 "$PY" -m retina_data.train "$@" --model "${MODEL:-inception-v3}" --device "${DEVICE:-cuda}" --no-deterministic --workers "$WORKERS" --epochs "$EPOCHS" \
     --batch-size "$BATCH" --out "$OUT/runs/$name" --force --json > "$OUT/$name.json"
-  echo "exit $?"
+  local status=$?
+  echo "exit $status"
+  [ "$status" = 0 ] || { echo "RESULT $name: FAILED (exit $status; see above)"; return; }
   "$PY" - "$OUT/$name.json" "$name" <<'PYEOF'
 import json, statistics, sys
 r = json.load(open(sys.argv[1]))

@@ -1,3 +1,4 @@
+import { diskFullFromErrno } from '../../src/core/disk-full.js';
 import { Errors } from '@oclif/core';
 import { RetinaError } from '../../src/core/errors.js';
 
@@ -52,6 +53,9 @@ export function toRetinaError(err: unknown, command: CommandShape): RetinaError 
     const parsed = err.message.replace(/^Parsing --[\w-]+\s*/, '');
     return new RetinaError(err.code, cleanMessage(parsed), { location: err.location, hint: err.hint ?? help, cause: err.cause });
   }
+  // A full disk that no library call mapped itself: its own code (10) and hint, not a raw Node error.
+  const full = diskFullFromErrno(err);
+  if (full) return full;
   if (!(err instanceof Errors.CLIError)) return undefined;
   if (err instanceof Errors.ExitError) return undefined;
   const message = cleanMessage(err.message);

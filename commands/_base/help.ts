@@ -1,4 +1,4 @@
-import { Command, Help } from '@oclif/core';
+import { type Command, Help } from '@oclif/core';
 import { EXIT_CODE_MEANINGS, EXIT_CODES, type RetinaErrorCode } from '../../src/core/errors.js';
 import { formatNames } from '../../formats/format-registry.js';
 

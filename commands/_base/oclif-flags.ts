@@ -1,4 +1,4 @@
-import { Flags, Interfaces } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 import type { FlagRecord, FlagSpec } from '../../src/cli/flag-spec.js';
 
 // oclif's flag objects are typed per kind; a record is data, so they are built loosely here and

@@ -1,4 +1,4 @@
-import { Command, Flags, Interfaces } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { exitCodeOf, type RetinaErrorCode } from '../../src/core/errors.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../../src/core/log.js';
 import { toRetinaError } from './cli-errors.js';
@@ -20,6 +20,9 @@ export type RetinaFlags<T extends typeof Command> = Interfaces.InferredFlags<(ty
  * - one error policy: every failure, including flag-parsing errors, is a RetinaError with a
  *   documented exit code (`--help` lists them), `{"error": {"code", "message", ...}}` under --json.
  */
+/** Seconds a clean stop may take after the first signal before the process exits anyway. */
+const CLEANUP_GRACE_S = 30;
+
 export abstract class RetinaCommand<T> extends Command {
   static override enableJsonFlag = true;
 
@@ -39,6 +42,12 @@ export abstract class RetinaCommand<T> extends Command {
     if (this.stopping === undefined || this.controller.signal.aborted) process.exit(exitCodeOf('ABORTED'));
     this.logger.warn(`${signal}: ${this.stopping} (send it again to quit now)`);
     this.controller.abort(signal);
+    // A clean stop whose cleanup itself hangs (a stuck read, a lock) must not outlive the signal by
+    // much: a batch scheduler's SIGTERM is followed by SIGKILL anyway (#16 item 5).
+    setTimeout(() => {
+      process.stderr.write(`${signal}: cleanup did not finish in ${CLEANUP_GRACE_S} s; exiting\n`);
+      process.exit(exitCodeOf('ABORTED'));
+    }, CLEANUP_GRACE_S * 1000).unref();
   };
 
   /** Aborted by the first SIGINT or SIGTERM once the command called `onStop`. */

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 import { RetinaCommand, type RetinaFlags } from '../_base/retina-command.js';
 import { RetinaError } from '../../src/core/errors.js';
 import { oclifFlag, type OptionFlag } from '../_base/oclif-flags.js';
@@ -38,6 +38,9 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
     out: Flags.directory({ summary: 'Report folder. [default: ./retina-bench/<UTC time>]' }),
     'keep-data': Flags.boolean({ default: false, summary: 'Keep the images, datasets and training runs under OUT/work-XXXXXX.' }),
     threads: Flags.integer({ min: 1, summary: 'CPUs for preprocessing and feature extraction. [default: usable CPUs]' }),
+    limit: oclifFlag('limit', { ...PREPROCESS_FLAGS.limit, summary: 'With --images: only the first N data rows of --labels (as retina preprocess --limit).' }) as OptionFlag<number | undefined>,
+    'skip-invalid': oclifFlag('skip-invalid', { ...PREPROCESS_FLAGS['skip-invalid'], summary: 'With --images: go on without invalid rows (e.g. no image), listing them in OUT/rejects.csv (as retina preprocess).' }) as Interfaces.BooleanFlag<boolean>,
+    wide: Flags.boolean({ default: false, summary: 'Print every column with min–max ranges (as report.md); default: the deciding columns, medians, 80 columns wide.' }),
     consumer: Flags.option({ options: ['retina', 'torch'] as const, default: 'retina' as const, summary: "Who reads the datasets. torch: a PyTorch DataLoader per format into float batches beside the seed's torch.save-per-image and PIL paths, and an epoch of the seed model (torch) from each. [defaults with torch: 96 images at 299 px, inception-v3, 1 epoch]" })(),
     python: Flags.string({ env: 'RETINA_PYTHON', summary: 'Python interpreter with torch for --consumer torch. [default: /usr/bin/python3]' }),
   };
@@ -54,14 +57,15 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
       formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),
       model: flags.model, epochs: flags.epochs, batchSize: flags['batch-size'], repeat: flags.repeat, size: flags.size,
       seed: flags.seed, valFraction: flags['val-fraction'], preset: flags.preset, cacheFeatures: flags['cache-features'], cold: flags.cold,
-      out: flags.out, keepData: flags['keep-data'], threads: flags.threads,
+      out: flags.out, keepData: flags['keep-data'], threads: flags.threads, limit: flags.limit, skipInvalid: flags['skip-invalid'],
       logger: this.logger, progress: this.progress ? { write: (s) => process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) } : undefined,
       signal: this.signal,
     });
     if (!this.jsonEnabled()) {
-      this.log(renderTable(report.results));
+      this.log(renderTable(report.results, { wide: flags.wide }));
+      if (!flags.wide) this.log('(--wide: every column, with min–max over repeats; all of it is in report.md)');
       for (const line of publishedLines(report)) this.log(line);
-      this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
+      this.log(`${report.cache.statement}\nReport: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}${report.recordsSheet ? `\nSheet:  ${report.recordsSheet.file} (records trained on)` : ''}`);
     }
     return report;
   }
@@ -76,7 +80,7 @@ export default class BenchFormats extends RetinaCommand<BenchReport | TorchBench
     const report = await runTorchConsumerStudy({
       images: flags.images, labels: flags.labels, count: flags.count, formats: flags.formats?.split(',').map((s) => s.trim()).filter(Boolean),
       model: flags.model, epochs: flags.epochs, batchSize: flags['batch-size'], size: flags.size, seed: flags.seed, valFraction: flags['val-fraction'],
-      out: flags.out, keepData: flags['keep-data'], threads: flags.threads, python: flags.python, logger: this.logger, signal: this.signal,
+      out: flags.out, keepData: flags['keep-data'], threads: flags.threads, limit: flags.limit, skipInvalid: flags['skip-invalid'], python: flags.python, logger: this.logger, signal: this.signal,
     });
     if (!this.jsonEnabled()) this.log(`${renderTorchTable(report)}Report: ${report.outputs?.reportMd}\nChart:  ${report.outputs?.chartHtml}`);
     return report;

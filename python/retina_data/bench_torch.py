@@ -6,8 +6,8 @@
 - the seed's on-the-fly path: PIL decode + torchvision Resize/CenterCrop/ToTensor per sample;
 - one epoch of the seed model (`retina_data.train`) from each.
 
-Reads run in this process (DataLoader num_workers=0) on `--threads` torch threads: images per
-wall second, and images per CPU second of this process (per core). Prints one JSON document.
+Reads run in this process (DataLoader num_workers=0) on one torch thread: images per wall
+second, and images per CPU second of this process (per core); trainings on `--threads`. Prints one JSON document.
 """
 from __future__ import annotations
 
@@ -160,7 +160,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             data = TrainingData(jpegs["train"], jpegs["val"], jpegs["val"].labels, (h, w, c), name, path, path)
             disk = jpeg_bytes
         log(f"{name}: reading")
+        # One torch thread for the reads: "per core", and no OpenMP threads spinning at barriers
+        # of element-wise ops (on a contended machine they burned 10x the CPU: measured).
+        torch.set_num_threads(1)
         reads = time_reads(whole, a.batch_size, a.seed, a.passes, collate)
+        torch.set_num_threads(a.threads)
         entry: Dict[str, Any] = {"source": name, "kind": kind, "bytesOnDisk": disk, "records": len(whole), **{f"read{k[0].upper()}{k[1:]}": v for k, v in reads.items()}}
         if a.train:
             log(f"{name}: {a.epochs} epoch(s) of {a.model}")

@@ -76,7 +76,8 @@ def verify(args: argparse.Namespace) -> Any:
         except RetinaError as err:
             errors.append({"shard": err.shard, "record": err.record, "id": err.id, "reason": err.message})
     ds.close()
-    result = {"ok": not errors, "dataset": args.dataset, "format": ds.format, "shards": ds.shard_count, "records": len(ds), "errors": errors}
+    result = {"ok": not errors, "dataset": args.dataset, "format": ds.format, "shards": ds.shard_count,
+              "shardCount": ds.manifest["shardCount"], "records": len(ds), "errors": errors}
     if not args.json:
         for e in errors:
             where = f"record {e['record']} ({e['id']})" if e["record"] is not None else e["file"]

@@ -114,6 +114,7 @@ def load_dataset_manifest(dataset: str, verify: bool = True) -> Dict[str, Any]:
                               hint="Check the path; datasets are written by `retina preprocess`.")
         return _combine(dataset, *_scan_shards(dataset, verify))
     manifest = parse_dataset_manifest(read_json(path), path, verify)
+    preparer(manifest["format"], path)  # an unknown format is named before any shard is looked at
     listed = {s["index"] for s in manifest["shards"]}
     missing = [i for i in range(manifest["shardCount"]) if i not in listed]
     if missing:

@@ -92,14 +92,14 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
-def check_kind_version(v: Any, where: str, kind: str) -> Dict[str, Any]:
-    """Check ``kind`` and ``version``; a newer version is UNSUPPORTED, naming file and version."""
+def check_newer_version(v: Any, where: str, kind: str) -> None:
+    """A ``version`` above the one this package reads is UNSUPPORTED, naming file and version.
+    Checked before anything else, the checksum included: a newer retina may checksum differently,
+    and "written by a newer retina" is the error that tells the user what to do."""
     if not isinstance(v, dict):
-        _fail(where, "(root)", "an object", v)
-    if v.get("kind") != kind:
-        _fail(where, "kind", f'"{kind}"', v.get("kind"))
+        return
     version = v.get("version")
-    if _is_int(version) and version > SUPPORTED_VERSION:
+    if v.get("kind") == kind and _is_int(version) and version > SUPPORTED_VERSION:
         raise RetinaError(
             "UNSUPPORTED",
             f"{where} has {kind} version {version}, but this retina_data reads version {SUPPORTED_VERSION} only: "
@@ -107,6 +107,16 @@ def check_kind_version(v: Any, where: str, kind: str) -> Dict[str, Any]:
             file=where,
             hint="Upgrade the retina-data Python package to the version of the retina that wrote the dataset.",
         )
+
+
+def check_kind_version(v: Any, where: str, kind: str) -> Dict[str, Any]:
+    """Check ``kind`` and ``version``; a newer version is UNSUPPORTED, naming file and version."""
+    if not isinstance(v, dict):
+        _fail(where, "(root)", "an object", v)
+    if v.get("kind") != kind:
+        _fail(where, "kind", f'"{kind}"', v.get("kind"))
+    check_newer_version(v, where, kind)
+    version = v.get("version")
     if version != SUPPORTED_VERSION:
         _fail(where, "version", str(SUPPORTED_VERSION), version)
     return v
@@ -142,6 +152,7 @@ def parse_spec(v: Any, where: str) -> Spec:
 def parse_shard_manifest(v: Any, where: str, verify: bool = True) -> Dict[str, Any]:
     """Validate a parsed ``shard.json`` (formats/manifest.ts parseShardManifest): its checksum
     (unless ``verify`` is False), its fields and its totals; returns it."""
+    check_newer_version(v, where, "retina-shard")
     if verify:
         index = v.get("index") if isinstance(v, dict) else None
         check_json_checksum(v, where, LEGACY_SHARD_KEYS, _SHARD_HINT, index if _is_int(index) else None)
@@ -177,6 +188,7 @@ def parse_shard_manifest(v: Any, where: str, verify: bool = True) -> Dict[str, A
 def parse_dataset_manifest(v: Any, where: str, verify: bool = True) -> Dict[str, Any]:
     """Validate a parsed dataset ``manifest.json`` (formats/manifest.ts parseDatasetManifest):
     checksum (unless ``verify`` is False), fields, and totals equal to the sums over its shards."""
+    check_newer_version(v, where, "retina-dataset")
     if verify:
         check_json_checksum(v, where, LEGACY_DATASET_KEYS, _DATASET_HINT)
     check_kind_version(v, where, "retina-dataset")

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import signal
+import socket
 import sys
 import time
 from datetime import timedelta
@@ -97,6 +98,15 @@ def check_args(a: argparse.Namespace, world: int) -> None:
         raise RetinaError("BAD_ARGUMENT", "--data is required (a retina dataset folder)", hint="Pass --data DIR, e.g. ./retina-data/lmdb.")
 
 
+# DDP wrappers of this process, kept alive until the process leaves with os._exit (see the end of
+# this file): with torch 1.13 + gloo, freeing a DDP Reducer after destroy_process_group can
+# deadlock. The main thread joins a gloo worker thread in ~ProcessGroupGloo while holding the
+# GIL, and the worker needs the GIL to free a tensor it held (gdb on a rank left hanging after
+# "train: done" on the multi-host test cluster: ~Reducer -> ~ProcessGroupGloo -> thread::join;
+# worker: ~TensorImpl -> destroy_pyobj_if_needed -> PyEval_AcquireThread).
+_LIVE_DDP: List[Any] = []
+
+
 class Log:
     LEVELS = {"debug": 0, "info": 1, "warn": 2, "error": 3, "silent": 4}
 
@@ -114,6 +124,10 @@ class Log:
 
     def debug(self, msg: str) -> None:
         self._say("debug", msg, True)
+
+    def each_rank(self, msg: str) -> None:
+        """Info from every rank, prefixed `[rank R]` (where each rank runs, for the job's log)."""
+        self._say("info", msg, True)
 
     def warn(self, msg: str) -> None:
         self._say("warn", msg, True)
@@ -282,6 +296,8 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
         log.info(f"torch.distributed: {backend}, {world.size} ranks, rendezvous {addr}:{port}")
         tdist.init_process_group(backend, init_method="env://", rank=world.rank, world_size=world.size,
                                  timeout=timedelta(seconds=a.dist_timeout))
+        node = os.environ.get("SLURMD_NODENAME")
+        log.each_rank(f"rank {world.rank}/{world.size} on {socket.gethostname()}{f' (Slurm node {node})' if node else ''}")
     try:
         if world.rank == 0:
             prepare_run_dir(out, a.force)
@@ -308,10 +324,14 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
                 write_metrics(out, reports)
         if a.fine_tune:
             net = DDP(model, device_ids=[device.index] if use_cuda else None) if world.size > 1 else model
+            if world.size > 1:
+                _LIVE_DDP.append(net)
             step_module = net
         else:
             # Frozen: only the head trains; the backbone's forward runs without autograd.
             head = DDP(model.head, device_ids=[device.index] if use_cuda else None) if world.size > 1 else model.head
+            if world.size > 1:
+                _LIVE_DDP.append(head)
             step_module = head
         params = sum(p.numel() for p in model.parameters())
         log.info(f"train: {a.model}{' (fine-tune)' if a.fine_tune else ' (frozen backbone)'} on {device_name}, {world.size} rank(s), "
@@ -514,4 +534,10 @@ def train(a: argparse.Namespace, world: rdist.World, log: Log, data: Any = None)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if _LIVE_DDP:
+        # Every file is written and closed by now: leave without running the DDP destructors.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

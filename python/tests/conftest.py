@@ -116,8 +116,21 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"retina_data from {PYTHON_DIR}; retina CLI {BIN}"
 
 
-def can_drop_privileges() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+def _drop_to_nobody() -> None:
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def reader_identity():
+    """How to run a process that cannot write what root can: (preexec_fn or None, reason to skip
+    or None). As root (CI), the reader runs as 'nobody'; elsewhere as the current user."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None, None
+    try:
+        subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_drop_to_nobody, check=True, timeout=60)
+    except (subprocess.SubprocessError, OSError) as err:
+        return None, f"running as root without the right to become 'nobody' ({err}): no folder is read-only for root"
+    return _drop_to_nobody, None
 
 
 def restamp(body: Dict) -> Dict:

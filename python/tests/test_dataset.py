@@ -32,6 +32,12 @@ def test_a_newer_manifest_version_is_unsupported_naming_the_file(copy_dataset):
     err = _error(path)
     assert (err.code, err.exit_code, err.file) == ("UNSUPPORTED", 8, str(path / "manifest.json"))
     assert "version 2" in err.message and "newer retina" in err.message
+    # A newer retina may checksum differently: the version is what the error must name.
+    m = json.loads((path / "manifest.json").read_text())
+    m["version"], m["checksum"] = 7, "xxh3:0123"
+    (path / "manifest.json").write_text(json.dumps(m))
+    err = _error(path)
+    assert err.code == "UNSUPPORTED" and "version 7" in err.message
 
 
 def test_a_newer_shard_version_is_unsupported_too(copy_dataset):

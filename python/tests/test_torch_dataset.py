@@ -132,3 +132,12 @@ def test_channels_last_gives_the_same_values_without_a_transpose(datasets, dtype
     assert torch.equal(xb, pb) and torch.equal(yb, pyb)
     xs, _ = next(iter(torch.utils.data.DataLoader(cl, batch_size=5)))  # the per-sample path collates too
     assert torch.equal(xs, pb)
+
+
+def test_spawned_workers_get_a_picklable_dataset_and_open_their_own_files(datasets):
+    ds = RetinaDataset(datasets[("msgpack", "uint8")], split="train")
+    loader = ds.loader(batch_size=4, num_workers=2, multiprocessing_context="spawn")
+    got = _batches(loader)
+    assert ds.reader._files == {}, "the main process opened shard files it never read"
+    want = _batches(ds.loader(batch_size=4))
+    assert len(got) == len(want) and all(torch.equal(a, b) and torch.equal(ya, yb) for (a, ya), (b, yb) in zip(got, want))

@@ -146,13 +146,15 @@ def test_sigterm_stops_at_a_step_with_exit_130_and_keeps_the_checkpoint(data, tm
 def edit_manifest(src: str, dst: str, edit) -> str:
     import shutil
 
+    from conftest import restamp
+
     shutil.copytree(src, dst)
     path = os.path.join(dst, "manifest.json")
     with open(path, encoding="utf-8") as f:
         m = json.load(f)
     edit(m)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(m, f)
+        json.dump(restamp(m), f)  # a deliberate edit keeps manifest.json's checksum (#16) valid
     return dst
 
 

@@ -148,6 +148,12 @@ export interface StudyConfig {
   valFraction: number;
   /** Train/validation images as the trainer split them (known after the first training). */
   split: { train: number; val: number } | null;
+  /** --images: only the first N data rows of --labels (as preprocess --limit); null for all. */
+  limit: number | null;
+  /** --images: go on without invalid rows, listed in OUT/rejects.csv (as preprocess --skip-invalid). */
+  skipInvalid: boolean;
+  /** --images with --skip-invalid: the rows left out. */
+  rejected: number;
 }
 
 /** The whole report: `--json` prints this; report.json is this; report.md and the chart render it. */
@@ -163,5 +169,7 @@ export interface BenchReport {
   published: PublishedFigures | null;
   /** Paths of the files written (absent before they are written). */
   outputs: { dir: string; reportJson: string; reportMd: string; chartHtml: string; chartSvg: string } | null;
+  /** A contact sheet of training records from the first format's dataset (#19), beside the report; absent when no format was run. */
+  recordsSheet?: { file: string; format: string; split: 'train'; tiles: number; ids: string[] };
   totalSeconds: number;
 }

@@ -30,17 +30,26 @@ interface Bar {
   label: string;
 }
 
-/** A linear axis from 0 to a round number above `max`. */
-function linearScale(max: number): { toX: (v: number) => number; ticks: number[] } {
-  const top = niceCeil(max > 0 ? max : 1);
-  const step = top / 5;
-  return { toX: (v) => (Math.max(0, v) / top) * PLOT, ticks: [0, 1, 2, 3, 4, 5].map((i) => i * step) };
+/**
+ * Axis ticks from 0 past `max` in a step of 1, 2, 2.5 or 5 x 10^k, about `target` of them:
+ * 0, 0.25, 0.5, ... instead of a fifth of a round top (0.24, 0.48, 0.72 for a top of 1.2).
+ */
+export function niceTicks(max: number, target = 5): number[] {
+  const m = max > 0 && Number.isFinite(max) ? max : 1;
+  const raw = m / target;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((k) => k * p).find((s) => s >= raw * (1 - 1e-9)) ?? 10 * p;
+  // Decimals of the step (2.5e-2 needs 3), so that ticks are exact and labels match them.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (Math.round(step / p) === 25 || step / p === 2.5 ? 1 : 0));
+  const n = Math.max(1, Math.ceil(m / step - 1e-9));
+  return Array.from({ length: n + 1 }, (_, i) => Number((i * step).toFixed(decimals)));
 }
 
-function niceCeil(v: number): number {
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+/** A linear axis from 0 to the last of `niceTicks(max)`. */
+function linearScale(max: number): { toX: (v: number) => number; ticks: number[] } {
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1]!;
+  return { toX: (v) => (Math.max(0, v) / top) * PLOT, ticks };
 }
 
 /** A log10 axis over whole decades that contain every positive value. */
@@ -70,7 +79,7 @@ export function wrap(text: string, width: number): string[] {
 function tickLabel(v: number): string {
   if (v >= 1_000_000) return `${v / 1_000_000}M`;
   if (v >= 1000) return `${v / 1000}k`;
-  return String(Math.round(v * 100) / 100);
+  return String(v); // ticks are exact at their step's precision (niceTicks)
 }
 
 /** One panel of horizontal bars; returns SVG and its height. */

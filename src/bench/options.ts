@@ -82,6 +82,8 @@ export interface StudyRequest {
   cold?: boolean | undefined;
   cacheFeatures?: boolean | undefined;
   valFraction?: number | undefined;
+  limit?: number | undefined;
+  skipInvalid?: boolean | undefined;
 }
 
 function positiveInt(name: string, value: number, min = 1): number {
@@ -133,7 +135,13 @@ export function resolveStudy(req: StudyRequest, available: readonly string[]): {
     cacheFeatures: req.cacheFeatures ?? preset?.cacheFeatures ?? DEFAULTS.cacheFeatures,
     valFraction: req.valFraction ?? preset?.valFraction ?? DEFAULTS.valFraction,
     split: null,
+    limit: req.limit === undefined ? null : positiveInt('--limit', req.limit),
+    skipInvalid: req.skipInvalid ?? false,
+    rejected: 0,
   };
+  if (config.data === 'synthetic' && (config.limit !== null || config.skipInvalid)) {
+    throw badArgument(config.limit !== null ? '--limit' : '--skip-invalid', 'it together with --images and --labels (a synthetic set has no invalid rows)', config.limit ?? true);
+  }
   if (!(config.valFraction > 0 && config.valFraction < 1)) throw badArgument('--val-fraction', 'a number in (0, 1)', config.valFraction);
   if (model === 'inception-v3' && config.size !== 299) {
     throw badArgument('--size', '299 (the input size of inception-v3)', config.size);

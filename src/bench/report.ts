@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { renderChartHtml, renderChartSvg } from './chart.js';
 import { describeMachine } from './machine.js';
@@ -48,7 +48,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `- Date: ${report.createdAt} (took ${formatSeconds(report.totalSeconds)} s)`,
     `- Machine: ${describeMachine(report.machine)}`,
-    `- Data: ${c.count} images${c.split ? `, ${c.split.train} train / ${c.split.val} validation` : ''}, ${c.data === 'synthetic' ? `a synthetic Kaggle-layout set (generateFixtures, seed ${c.seed})` : `${c.images} with labels ${c.labels}`}; tensors ${c.size}x${c.size}x3 uint8`,
+    `- Data: ${c.count} images${c.split ? `, ${c.split.train} train / ${c.split.val} validation` : ''}, ${c.data === 'synthetic' ? `a synthetic Kaggle-layout set (generateFixtures, seed ${c.seed})` : `${c.images} with labels ${c.labels}${c.limit !== null ? ` (first ${c.limit} rows)` : ''}${c.rejected ? `, ${c.rejected} invalid rows left out (--skip-invalid; rejects.csv)` : ''}`}; tensors ${c.size}x${c.size}x3 uint8`,
     `- Training: ${c.model}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}, batch ${c.batchSize}, seed ${c.seed}${c.cacheFeatures ? ', feature cache on (backbone features computed once per training, so each source is read once per training, not every epoch)' : ', feature cache off (every epoch reads its source)'}`,
     `- Repeats: ${c.repeat}; each figure is the median, with min–max in brackets; the speed-up is images' training time over the format's, computed within each repeat, then the median`,
     `- Cache: ${report.cache.statement}`,
@@ -58,6 +58,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     ...publishedLines(report),
     '![chart](chart.svg)',
+    ...(report.recordsSheet ? ['', `Records trained on: ${report.recordsSheet.tiles} training records of the ${report.recordsSheet.format} dataset, up to 4 per grade, read back through its reader (\`retina inspect DATASET --sheet FILE\` draws such a sheet of any dataset).`, '', `![records trained on](${basename(report.recordsSheet.file)})`] : []),
     '',
   ].join('\n');
 }

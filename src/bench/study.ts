@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateFixtures } from '../../fixtures/generate.js';
 import { formatNames } from '../../formats/format-registry.js';
@@ -10,9 +10,14 @@ import { machineInfo } from './machine.js';
 import { resolveStudy, type StudyRequest } from './options.js';
 import { ProgressReporter, type Phase, type Step } from './bench-progress.js';
 import { writeReport } from './report.js';
+import { writeContactSheet } from '../inspect/contact-sheet.js';
 import { summarize } from './stats.js';
 import { measureDatasetReads, measureImageReads, prepareUserImages, preprocessDataset, studyImageFiles, trainSource } from './steps.js';
 import { IMAGES, type BenchReport, type RunMeasurement } from './bench-types.js';
+
+/** The report's contact sheet of training records (file name beside report.md, tiles per grade). */
+export const RECORDS_SHEET = 'records.png';
+const RECORDS_PER_GRADE = 4;
 
 /** Everything `retina bench formats` needs: the study request plus where and how to run it. */
 export interface FormatsStudyOptions extends StudyRequest {
@@ -82,9 +87,13 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
     if (opts.signal?.aborted) throw new RetinaError('ABORTED', 'Interrupted: the study stopped; no report was written', { hint: 'Rerun the command.' });
   };
 
+  const outExisted = await stat(outDir).then(() => true, () => false);
   await mkdir(outDir, { recursive: true });
   // A folder of our own (never a `work` the user already had there): it is deleted at the end.
   const work = await mkdtemp(join(outDir, 'work-'));
+  // The study's working copies of the images and labels (synthetic, or the user's rows that have an image).
+  let images = config.images, labels = config.labels;
+  let finished = false;
   const progress = new ProgressReporter(studyPlan(config.formats, config.repeat), config.repeat, opts.progress);
   // On a terminal, log lines (ours and the libraries') go above the progress line, not into it.
   const log = opts.progress?.isTTY ? createLogger(baseLog.level, (line) => progress.print(line)) : baseLog;
@@ -99,15 +108,24 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       const dir = join(work, 'images');
       log.info(`generating ${config.count} synthetic Kaggle-layout images in ${dir}`);
       const fx = await generateFixtures({ out: dir, count: config.count, seed: config.seed, concurrency: threads, logger: log });
-      config.images = join(dir, 'train');
-      config.labels = fx.labels;
+      images = join(dir, 'train');
+      labels = fx.labels;
     } else {
-      const prepared = await prepareUserImages({ images: resolve(config.images), labels: resolve(config.labels), count: config.count, work });
-      config.images = prepared.images;
-      config.labels = prepared.labels;
+      // The report names the user's own files (absolute), never the study's copy under work/,
+      // which is deleted at the end.
+      config.images = resolve(config.images);
+      config.labels = resolve(config.labels);
+      const prepared = await prepareUserImages({
+        images: config.images, labels: config.labels, count: config.count, work,
+        limit: config.limit ?? undefined, skipInvalid: config.skipInvalid, rejectsFile: join(outDir, 'rejects.csv'),
+      });
+      config.rejected = prepared.skipped;
+      if (prepared.skipped > 0) log.warn(`skipping ${prepared.skipped} invalid rows (--skip-invalid): listed in ${join(outDir, 'rejects.csv')}`);
+      images = prepared.images;
+      labels = prepared.labels;
       config.count = prepared.count;
     }
-    const imageFiles = await studyImageFiles(config.images, config.labels);
+    const imageFiles = await studyImageFiles(images, labels);
     const imagesBytes = (await Promise.all(imageFiles.map(bytesUnder))).reduce((a, b) => a + b, 0);
 
     log.info(`training: frozen ${config.model} with random weights in every run; the study measures time, and its kappa says nothing about the data (train with --weights for that)`);
@@ -128,7 +146,7 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
         if (!isImages) {
           step('preprocess');
           await rm(dataset, { recursive: true, force: true });
-          const pre = await preprocessDataset({ images: config.images, labels: config.labels, out: dataset, format: source, size: config.size, valFraction, seed: config.seed, threads, logger: libLog, signal: opts.signal });
+          const pre = await preprocessDataset({ images, labels, out: dataset, format: source, size: config.size, valFraction, seed: config.seed, threads, logger: libLog, signal: opts.signal });
           preprocessSeconds = pre.seconds;
           writeImagesPerSecond = pre.imagesPerSecond;
           records = pre.records;
@@ -143,7 +161,7 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
         step('train');
         await cold();
         const trained = await trainSource({
-          source, dataset: isImages ? undefined : dataset, images: config.images, labels: config.labels, valFraction,
+          source, dataset: isImages ? undefined : dataset, images, labels, valFraction,
           model: config.model, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, size: config.size,
           cacheFeatures: config.cacheFeatures, runDir: join(work, 'runs', `${source}-${repeat}`), threads, logger: libLog, signal: opts.signal,
         });
@@ -162,6 +180,11 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       }
     }
     progress.close();
+    // What the runs trained on, as a picture: a few training records per grade of the first
+    // format's dataset, read back through its reader (datasets are identical across formats).
+    const sheetFormat = config.formats[0];
+    const sheet = sheetFormat === undefined ? undefined
+      : await writeContactSheet(join(work, 'datasets', sheetFormat), { out: join(outDir, RECORDS_SHEET), split: 'train', perGrade: RECORDS_PER_GRADE, seed: config.seed });
 
     const report: BenchReport = {
       kind: 'retina-bench-formats',
@@ -174,11 +197,16 @@ export async function runFormatsStudy(opts: FormatsStudyOptions): Promise<BenchR
       runs,
       published,
       outputs: null,
+      ...(sheet && sheetFormat ? { recordsSheet: { file: sheet.file, format: sheetFormat, split: 'train' as const, tiles: sheet.tiles, ids: sheet.ids } } : {}),
       totalSeconds: (performance.now() - t0) / 1000,
     };
-    return await writeReport(report, outDir);
+    const written = await writeReport(report, outDir);
+    finished = true;
+    return written;
   } finally {
     progress.close();
     if (!opts.keepData) await rm(work, { recursive: true, force: true });
+    // A failed or interrupted study leaves no empty report folder of its own making behind.
+    if (!finished && !outExisted && (await readdir(outDir).catch(() => ['?'])).length === 0) await rm(outDir, { recursive: true, force: true });
   }
 }

@@ -50,9 +50,23 @@ export function tableRows(results: readonly SourceResult[]): { header: string[];
   return { header, rows };
 }
 
-/** A plain-text table with aligned columns (numbers right-aligned). */
-export function renderTable(results: readonly SourceResult[]): string {
-  const { header, rows } = tableRows(results);
+/** Columns of the terminal's default table: what decides between formats, medians only. */
+const NARROW = ['source', 'on disk', 'read img/s', 'random img/s', 'train s', 's/epoch', 'speed-up'];
+
+/**
+ * A plain-text table with aligned columns (numbers right-aligned). By default the columns that
+ * decide between formats, as medians, so it fits an 80-column terminal (every column with min–max
+ * ranges was about 170 wide); `wide` gives every column with ranges, as report.md has.
+ */
+export function renderTable(results: readonly SourceResult[], opts: { wide?: boolean } = {}): string {
+  const full = tableRows(results);
+  let { header, rows } = full;
+  if (!opts.wide) {
+    const keep = NARROW.map((h) => full.header.indexOf(h));
+    header = keep.map((c) => full.header[c]!);
+    // Medians only: "30,000 (15,000–30,000)" -> "30,000".
+    rows = full.rows.map((r) => keep.map((c) => r[c]!.replace(/ \(.*\)$/, '')));
+  }
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';

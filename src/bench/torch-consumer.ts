@@ -27,6 +27,9 @@ export interface TorchStudyOptions {
   out?: string | undefined;
   keepData?: boolean | undefined;
   threads?: number | undefined;
+  /** --images: as preprocess's --limit and --skip-invalid (rejects in OUT/rejects.csv). */
+  limit?: number | undefined;
+  skipInvalid?: boolean | undefined;
   python?: string | undefined;
   logger?: Logger | undefined;
   signal?: AbortSignal | undefined;
@@ -95,7 +98,10 @@ export async function runTorchConsumerStudy(opts: TorchStudyOptions): Promise<To
       labels = fx.labels;
     } else {
       if (opts.labels === undefined) throw new RetinaError('BAD_ARGUMENT', '--images needs --labels');
-      const p = await prepareUserImages({ images: resolve(opts.images), labels: resolve(opts.labels), count: opts.count ?? 0, work });
+      const p = await prepareUserImages({
+        images: resolve(opts.images), labels: resolve(opts.labels), count: opts.count ?? 0, work,
+        limit: opts.limit, skipInvalid: opts.skipInvalid, rejectsFile: join(outDir, 'rejects.csv'),
+      });
       images = p.images;
       labels = p.labels;
       cfg.count = p.count;

@@ -80,7 +80,7 @@ export function renderTorchMarkdown(report: TorchBenchReport): string {
     `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
-    'Reads: a PyTorch DataLoader (num_workers=0, in one process) over every record in one epoch\'s order into float32 CHW batches in [-1, 1], median of timed passes after a warm-up pass (page cache warm). "img/CPU-s" divides by the process\'s CPU time: the rate per core. "torch.save files" is the seed\'s way (one float32 tensor file per image, torch.load per sample); "images (PIL)" the seed\'s on-the-fly JPEG decode + torchvision Resize/CenterCrop/ToTensor. Training: retina_data.train in the same process, data wait = time blocked on the DataLoader.',
+    'Reads: a PyTorch DataLoader (num_workers=0, in one process, one torch thread) over every record in one epoch\'s order into float32 CHW batches in [-1, 1], median of timed passes after a warm-up pass (page cache warm). "img/CPU-s" divides by the process\'s CPU time: the rate per core. "torch.save files" is the seed\'s way (one float32 tensor file per image, torch.load per sample); "images (PIL)" the seed\'s on-the-fly JPEG decode + torchvision Resize/CenterCrop/ToTensor. Training: retina_data.train in the same process, data wait = time blocked on the DataLoader.',
     '',
     '![chart](chart.svg)',
     '',

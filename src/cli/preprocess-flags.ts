@@ -21,6 +21,11 @@ export const PREPROCESS_FLAGS = {
   'label-column': { kind: 'string', summary: 'Column of grades 0-4. [default: level, diagnosis, label or grade]' },
   'skip-invalid': { kind: 'boolean', default: false, summary: 'Go on without invalid rows and undecodable images; list them in rejects.csv.' },
   force: { kind: 'boolean', default: false, summary: 'Redo the shard even when a complete one exists.' },
+  'decode-budget': {
+    kind: 'integer',
+    min: 1,
+    summary: 'Megapixels decoding at once over all decode slots (bounds decode memory). [default: max(64, 32 x decode slots)]',
+  },
   'allow-empty': { kind: 'boolean', default: false, summary: 'Write an empty dataset when the labels file has no usable row (default: an error).' },
   'progress-interval': { kind: 'integer', default: 10, min: 1, summary: 'Seconds between progress lines when stderr is not a terminal.' },
   // Each array task takes these from Slurm.

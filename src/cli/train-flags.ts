@@ -63,6 +63,12 @@ export const TRAIN_FLAGS = {
     summary: 'Column of image ids for --source images (as retina preprocess). [default: image, id_code, id, image_id or filename]',
   },
   'label-column': { kind: 'string', summary: 'Column of grades 0-4 for --source images (as retina preprocess). [default: level, diagnosis, label or grade]' },
+  limit: { kind: 'integer', min: 1, summary: 'For --source images: only the first N data rows of the labels file (as retina preprocess --limit).' },
+  'skip-invalid': {
+    kind: 'boolean',
+    default: false,
+    summary: 'For --source images: go on without invalid rows (e.g. no image), listing them in RUN_DIR/rejects.csv (as retina preprocess).',
+  },
   engine: {
     kind: 'string',
     options: ['tfjs', 'torch'],

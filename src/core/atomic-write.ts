@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { ensureDir } from './ensure-dir.js';
+import { faultPoint } from './fault-point.js';
 import { removeDeadTemps } from './stale-temps.js';
 
 /**
@@ -70,19 +71,45 @@ export interface AtomicWriteOptions {
 /** Write `data` to `path` atomically: a temp sibling, (fsync,) rename, (fsync the folder). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   const durable = opts.durable ?? true;
+  await commitTemp(path, durable, async (tmp) => {
+    if (durable) return writeFileSynced(tmp, data, opts.mode);
+    const fh = await open(tmp, 'w', opts.mode);
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+  });
+}
+
+/**
+ * Write the file `path` atomically when its bytes are produced by something that writes a file
+ * itself (a stream pipeline, an encoder's toFile): `fill` writes the temporary sibling it is given,
+ * which is then (fsynced and) renamed into place. On any failure the temporary file is removed and
+ * `path` is untouched. Lets large outputs (contact sheets) stream to disk instead of being held
+ * whole in memory for writeFileAtomic.
+ */
+export async function writeFileAtomicWith(path: string, fill: (tmp: string) => Promise<void>, opts: AtomicWriteOptions = {}): Promise<void> {
+  const durable = opts.durable ?? true;
+  await commitTemp(path, durable, async (tmp) => {
+    await fill(tmp);
+    if (!durable) return;
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
+}
+
+/** The one write-then-rename: `write` fills (and, when durable, syncs) a temp sibling of `path`. */
+async function commitTemp(path: string, durable: boolean, write: (tmp: string) => Promise<void>): Promise<void> {
   await removeDeadSiblings(path);
   const tmp = tempSibling(path);
   try {
-    if (durable) {
-      await writeFileSynced(tmp, data, opts.mode);
-    } else {
-      const fh = await open(tmp, 'w', opts.mode);
-      try {
-        await fh.writeFile(data);
-      } finally {
-        await fh.close();
-      }
-    }
+    await write(tmp);
+    faultPoint('atomic:before-rename');
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

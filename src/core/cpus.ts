@@ -8,9 +8,19 @@ import { badArgument } from './errors.js';
  * `os.availableParallelism()` reports. Never the raw `os.cpus()` count: on a shared node that
  * oversubscribes everyone.
  */
-export function usableCpus(requested?: number, env: NodeJS.ProcessEnv = process.env): { cpus: number; source: string } {
+export function usableCpus(requested?: number, env: NodeJS.ProcessEnv = process.env): { cpus: number; source: string; warning?: string } {
   if (requested !== undefined) {
     if (!Number.isInteger(requested) || requested < 1) throw badArgument('--threads', 'a positive integer', requested);
+    // More threads than CPUs only adds memory and switching: --threads 999 on 2 CPUs ran 264 OS
+    // threads and 3.5 GB RSS for 20 images. Capped at what this process may use, with a warning.
+    const usable = usableCpus(undefined, env);
+    if (requested > usable.cpus) {
+      return {
+        cpus: usable.cpus,
+        source: `flag, capped (${usable.source})`,
+        warning: `--threads ${requested} is more than the ${usable.cpus} CPUs this process may use (${usable.source}); using ${usable.cpus}`,
+      };
+    }
     return { cpus: requested, source: 'flag' };
   }
   const slurm = env.SLURM_CPUS_PER_TASK;

@@ -65,3 +65,12 @@ export async function mapDiskFull<T>(path: string, what: string, write: () => Pr
     throw err;
   }
 }
+
+/** DISK_FULL for a raw ENOSPC/EDQUOT error (naming its `path` when Node gave one), else undefined. */
+export function diskFullFromErrno(err: unknown): RetinaError | undefined {
+  if (err instanceof RetinaError || !err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; path?: unknown; syscall?: unknown };
+  if (e.code !== 'ENOSPC' && e.code !== 'EDQUOT') return undefined;
+  const path = typeof e.path === 'string' ? e.path : 'the output';
+  return diskFullError(path, typeof e.syscall === 'string' ? `(${e.syscall})` : 'its output', err);
+}

@@ -182,21 +182,6 @@ export function buildOnnxModel(model: tf.LayersModel, opts: GraphOptions = {}): 
   }
   const [, h, w, c] = inShape as [null, number, number, number];
 
-  // How many times each symbolic tensor is consumed: a conv's BN is folded only when it is the
-  // conv's sole consumer.
-  const uses = new Map<number, number>();
-  const visitedUses = new Set<number>();
-  const countUses = (t: Sym) => {
-    if (visitedUses.has(t.id)) return;
-    visitedUses.add(t.id);
-    const node = t.sourceLayer.inboundNodes[t.nodeIndex]!;
-    for (const i of node.inputTensors) {
-      uses.set(i.id, (uses.get(i.id) ?? 0) + 1);
-      countUses(i);
-    }
-  };
-  countUses(model.outputs[0]!);
-
   const built = new Map<number, Built>();
   const inputsOf = (t: Sym): Sym[] => t.sourceLayer.inboundNodes[t.nodeIndex]!.inputTensors;
 
@@ -342,7 +327,7 @@ export function buildOnnxModel(model: tf.LayersModel, opts: GraphOptions = {}): 
     return result;
   };
 
-  /** The BN symbolic tensor that is `conv`'s only consumer, when there is one. */
+  // Who consumes each symbolic tensor: a conv's BN is folded only when it is the sole consumer.
   const consumers = new Map<number, Sym[]>();
   const seen = new Set<number>();
   const collect = (t: Sym) => {
@@ -355,8 +340,9 @@ export function buildOnnxModel(model: tf.LayersModel, opts: GraphOptions = {}): 
   };
   collect(model.outputs[0]!);
   const foldableBn = (conv: Sym): Sym | undefined => {
-    if (conv.id === model.outputs[0]!.id || (uses.get(conv.id) ?? 0) !== 1) return undefined;
-    const next = consumers.get(conv.id)?.[0];
+    const users = consumers.get(conv.id) ?? [];
+    if (conv.id === model.outputs[0]!.id || users.length !== 1) return undefined;
+    const next = users[0];
     return next && next.sourceLayer.getClassName() === 'BatchNormalization' ? next : undefined;
   };
 

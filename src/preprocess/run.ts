@@ -2,9 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createShardWriter, indexDataset, removeStaleShardFolders, shardStatus } from '../../formats/dataset.js';
 import { formatNames, loadFormat } from '../../formats/format-registry.js';
-import type { RecordMeta, ShardManifest, ShardWriter, Split, TensorSpec } from '../../formats/types.js';
+import { shardDirName, type RecordMeta, type ShardManifest, type ShardWriter, type Split, type TensorSpec } from '../../formats/types.js';
 import { canonicalJson } from '../../formats/manifest.js';
-import { checkWritableDir } from '../core/ensure-dir.js';
+import { checkWritableDir, ensureDir } from '../core/ensure-dir.js';
+import { acquireLock } from '../core/file-lock.js';
+import { isDiskFull, diskFullError } from '../core/disk-full.js';
 import { usableCpus } from '../core/cpus.js';
 import { RetinaError, badArgument } from '../core/errors.js';
 import type { RowProblem } from '../labels.js';
@@ -14,7 +16,7 @@ import { emptySplitWarning } from '../split.js';
 import { FLOAT_RANGE } from '../finish.js';
 import type { TransformOptions } from '../transform.js';
 import { createFinisher } from './finish-pool.js';
-import { transformInOrder } from './pipeline.js';
+import { defaultDecodeBudgetMP, transformInOrder } from './pipeline.js';
 import { createProgress } from './preprocess-progress.js';
 import { rejectsPath, writeRejects } from './rejects.js';
 import { applySharpPlan, planThreads } from './threads.js';
@@ -45,6 +47,8 @@ export interface PreprocessOptions {
   progress?: boolean;
   /** Seconds between progress lines when stderr is not a TTY. */
   progressIntervalS?: number;
+  /** Megapixels being decoded at once, over all decode slots (default: decodeBudgetDefault). */
+  decodeBudgetMP?: number;
   /** Write an empty dataset when no row is usable (default: BAD_INPUT). */
   allowEmpty?: boolean;
   /** Abort (SIGINT/SIGTERM): stop, remove the partial shard, throw ABORTED. */
@@ -129,7 +133,9 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   const out = resolve(opts.out);
   const { index, count } = opts.shard;
   await checkWritableDir(out, 'the dataset folder');
-  const { cpus, source } = usableCpus(opts.threads);
+  const { cpus, source, warning: cpuWarning } = usableCpus(opts.threads);
+  if (cpuWarning) log.warn(cpuWarning);
+  if (opts.decodeBudgetMP !== undefined && !(Number.isFinite(opts.decodeBudgetMP) && opts.decodeBudgetMP > 0)) throw badArgument('--decode-budget', 'a positive number of megapixels', opts.decodeBudgetMP);
   const { items, problems, splits } = await validatePreprocess(opts, log);
   const mine = shardOf(items, index, count); // items come in storage order (splitAndOrder)
   const spec: TensorSpec = { dtype: opts.transform.dtype, shape: [opts.transform.size, opts.transform.size, 3] };
@@ -145,71 +151,84 @@ export async function preprocess(opts: PreprocessOptions): Promise<PreprocessRes
   // Validation rejects are the same in every task: shard 0 lists them.
   const rejects: RowProblem[] = index === 0 ? [...problems] : [];
 
-  const status = await shardStatus(out, index, count, { verify: true });
-  if (status.state === 'complete') {
-    const m = status.manifest;
-    const changes = differences({ format: m.format, ...m.spec, ...m.params }, { format: opts.format, ...spec, ...params });
-    const differs = changes.length ? changes.join(', ') : undefined;
-    if (differs === undefined && !opts.force) {
-      log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
-      // A run killed between closing its only shard and indexing still gets its manifest.json.
-      const indexed = count === 1 ? await indexDataset(out) : undefined;
-      return result(m, 0, true, indexed?.manifest ?? null);
-    }
-    if (differs !== undefined && !opts.force) {
-      throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings: ${differs}`, {
-        location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
-      });
-    }
-    log.info(`shard ${shardText}: --force, redoing it`);
-  }
-  if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
-  // Temporary folders of this shard left by a killed run (a task never touches other shards').
-  for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
-
-  const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
-  log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers`);
-  if (plan.note) log.warn(plan.note);
-  const restoreSharp = applySharpPlan(plan);
-  const finisher = createFinisher(plan.jsThreads);
-  let writer: ShardWriter | undefined;
-  let closed = false;
-  const progress = createProgress({ total: mine.length, label: `preprocess ${shardText}`, silent: !opts.progress, ...(opts.progressIntervalS ? { intervalS: opts.progressIntervalS } : {}) });
+  // One writer per shard: a second run on the same shard is told who holds it instead of
+  // removing the first's temporary folder (see src/core/file-lock.ts).
+  await ensureDir(join(out, 'shards'), 'the dataset folder');
+  const lock = await acquireLock(join(out, 'shards', `${shardDirName(index, count)}.lock`), `shard ${shardText} of ${out}`, (m) => log.warn(m));
   try {
-    writer = await createShardWriter(out, opts.format, { index, count, spec, params });
-    const w = writer;
-    const tWork = performance.now();
-    await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
-      progress.tick();
-      if ('error' in o) {
-        const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };
-        if (!opts.skipInvalid) {
-          throw new RetinaError('CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) cannot be decoded: ${o.error}`, {
-            location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: 'Replace the file, or pass --skip-invalid to reject it and go on.',
-          });
-        }
-        log.warn(`reject ${o.item.id}: ${p.reason}`);
-        rejects.push(p);
-        return;
+    const status = await shardStatus(out, index, count, { verify: true });
+    if (status.state === 'complete') {
+      const m = status.manifest;
+      const changes = differences({ format: m.format, ...m.spec, ...m.params }, { format: opts.format, ...spec, ...params });
+      const differs = changes.length ? changes.join(', ') : undefined;
+      if (differs === undefined && !opts.force) {
+        log.info(`shard ${shardText} is complete in ${status.dir} (checksums verified); keeping it (--force redoes it)`);
+        // A run killed between closing its only shard and indexing still gets its manifest.json.
+        const indexed = count === 1 ? await indexDataset(out) : undefined;
+        return result(m, 0, true, indexed?.manifest ?? null);
       }
-      const meta: RecordMeta = { id: o.item.id, label: o.item.label, split: splits.get(o.item.id) ?? 'train' };
-      await w.append(meta, o.tensor);
-    });
-    if (opts.signal?.aborted) throw abortedError(shardText);
-    const manifest = await w.close();
-    closed = true;
-    progress.done();
-    const secs = (performance.now() - tWork) / 1000;
-    if (rejectsFile) await writeRejects(rejectsFile, rejects);
-    const indexed = count === 1 ? await indexDataset(out) : undefined;
-    return result(manifest, secs > 0 ? manifest.records / secs : 0, false, indexed?.manifest ?? null);
-  } catch (err) {
-    if (opts.signal?.aborted && !(err instanceof RetinaError && err.code === 'ABORTED')) throw abortedError(shardText, err);
-    throw err;
+      if (differs !== undefined && !opts.force) {
+        throw new RetinaError('EXISTS', `Shard ${shardText} in ${out} is complete but was written with other settings: ${differs}`, {
+          location: { file: status.dir, shard: index }, hint: 'Pass --force to replace it, or choose another --out.',
+        });
+      }
+      log.info(`shard ${shardText}: --force, redoing it`);
+    }
+    if (status.state === 'invalid') log.info(`shard ${shardText}: redoing (${status.reason})`);
+    // Temporary folders of this shard left by a killed run (a task never touches other shards').
+    for (const name of await removeStaleShardFolders(out, index, count)) log.info(`removed ${name}, left by an interrupted run`);
+
+    const plan = planThreads(cpus, opts.transform.normalize !== 'none' || opts.transform.dtype !== 'uint8');
+    const budgetMP = opts.decodeBudgetMP ?? defaultDecodeBudgetMP(plan.decodeSlots);
+    log.info(`shard ${shardText}: ${mine.length} images on ${cpus} CPUs (${source}): ${plan.decodeSlots} decodes at once x ${plan.vipsThreads} libvips threads, ${plan.jsThreads} JS workers, at most ${budgetMP} megapixels decoding at once`);
+    if (plan.note) log.warn(plan.note);
+    const restoreSharp = applySharpPlan(plan);
+    const finisher = createFinisher(plan.jsThreads);
+    let writer: ShardWriter | undefined;
+    let closed = false;
+    const progress = createProgress({ total: mine.length, label: `preprocess ${shardText}`, silent: !opts.progress, ...(opts.progressIntervalS ? { intervalS: opts.progressIntervalS } : {}) });
+    try {
+      writer = await createShardWriter(out, opts.format, { index, count, spec, params });
+      const w = writer;
+      const tWork = performance.now();
+      await transformInOrder(mine, { transform: opts.transform, decodeSlots: plan.decodeSlots, pixelBudget: budgetMP * 1e6, window: plan.decodeSlots * 2 + plan.jsThreads + 2, finisher, ...(opts.signal ? { signal: opts.signal } : {}) }, async (o) => {
+        progress.tick();
+        if ('error' in o) {
+          const p: RowProblem = { kind: 'decode', id: o.item.id, line: o.item.line, reason: `cannot decode ${o.item.file}: ${o.error}` };
+          if (!opts.skipInvalid) {
+            // An image retina refuses on purpose (UNSUPPORTED samples) keeps its code; the rest cannot be decoded.
+            const unsupported = o.code === 'UNSUPPORTED';
+            throw new RetinaError(unsupported ? 'UNSUPPORTED' : 'CORRUPT', `Image ${o.item.file} (line ${o.item.line} of ${opts.labels}) ${unsupported ? 'is not supported' : 'cannot be decoded'}: ${o.error}`, {
+              location: { file: o.item.file, line: o.item.line, id: o.item.id }, hint: unsupported ? 'Convert the image to 8-bit or 16-bit unsigned RGB, or pass --skip-invalid to reject it and go on.' : 'Replace the file, or pass --skip-invalid to reject it and go on.',
+            });
+          }
+          log.warn(`reject ${o.item.id}: ${p.reason}`);
+          rejects.push(p);
+          return;
+        }
+        const meta: RecordMeta = { id: o.item.id, label: o.item.label, split: splits.get(o.item.id) ?? 'train' };
+        await w.append(meta, o.tensor);
+      });
+      if (opts.signal?.aborted) throw abortedError(shardText);
+      const manifest = await w.close();
+      closed = true;
+      progress.done();
+      const secs = (performance.now() - tWork) / 1000;
+      if (rejectsFile) await writeRejects(rejectsFile, rejects);
+      const indexed = count === 1 ? await indexDataset(out) : undefined;
+      return result(manifest, secs > 0 ? manifest.records / secs : 0, false, indexed?.manifest ?? null);
+    } catch (err) {
+      if (opts.signal?.aborted && !(err instanceof RetinaError && err.code === 'ABORTED')) throw abortedError(shardText, err);
+      // Checked before the partial shard is removed (finally), while the disk is still full.
+      if (!(err instanceof RetinaError) && await isDiskFull(err, out)) throw diskFullError(out, `shard ${shardText}`, err, { shard: index });
+      throw err;
+    } finally {
+      if (writer && !closed) await writer.abort();
+      await finisher.close();
+      restoreSharp();
+    }
   } finally {
-    if (writer && !closed) await writer.abort();
-    await finisher.close();
-    restoreSharp();
+    await lock.release();
   }
 
   function result(manifest: ShardManifest, imagesPerSecond: number, skipped: boolean, manifestPath: string | null): PreprocessResult {

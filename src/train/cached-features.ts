@@ -7,7 +7,7 @@ import { computeFeatures } from './features.js';
 import { computeFeaturesInWorkers } from './feature-pool.js';
 import { openForward, type ForwardPlan } from './frozen-forward.js';
 import type { Backbone, BackboneSpec } from './models/model-registry.js';
-import type { ProgressBar } from './train-progress.js';
+import { createProgress, type ProgressOptions } from '../preprocess/preprocess-progress.js';
 import type { SampleSource } from './sources.js';
 
 /** How the features were obtained (in `TrainResult.featureCache`). */
@@ -30,7 +30,12 @@ export interface FeatureCacheReport {
  */
 export async function cachedFeatures(o: {
   source: SampleSource; backbone: Backbone; spec: BackboneSpec; backend: SelectedBackend; threads: number;
-  cacheDir: string | undefined; log: Logger; bar: ProgressBar; signal?: AbortSignal | undefined;
+  cacheDir: string | undefined; log: Logger; signal?: AbortSignal | undefined;
+  /**
+   * Progress of the extraction, as preprocess shows it: a bar on a terminal, else a line every
+   * `intervalS` seconds (Slurm logs: an InceptionV3 extraction runs for minutes to hours).
+   */
+  progress?: { enabled: boolean; intervalS?: number | undefined; stream?: ProgressOptions['stream'] } | undefined;
   /** Where the forward pass runs (ONNX Runtime or tfjs); default tfjs. */
   plan?: ForwardPlan | undefined;
 }): Promise<{ features: Float32Array; report: FeatureCacheReport }> {
@@ -55,21 +60,27 @@ export async function cachedFeatures(o: {
   const threads = parallel ? o.threads : 1;
   const engine = o.plan?.engine ?? o.backend.name;
   o.log.info(`features: computing ${o.source.count} x ${dim} on ${engine} with ${threads} ${parallel ? 'worker threads' : 'thread (in-process)'}`);
+  const progress = createProgress({
+    total: o.source.count, label: 'features', silent: !(o.progress?.enabled ?? false),
+    ...(o.progress?.intervalS !== undefined ? { intervalS: o.progress.intervalS } : {}), ...(o.progress?.stream ? { stream: o.progress.stream } : {}),
+  });
+  let shown = 0;
+  const onProgress = (done: number) => { progress.tick(done - shown); shown = done; };
   let features: Float32Array;
   if (parallel) {
     features = await computeFeaturesInWorkers({
       source: o.source.descriptor, backbone: { ...o.spec, trainable: false }, backend: o.backend.name, onnxFile: o.plan?.onnxFile,
-      indices: all, dim, threads, onProgress: (d, t) => o.bar.update(d, t, 'features'), signal: o.signal,
+      indices: all, dim, threads, onProgress, signal: o.signal,
     });
   } else {
     const forward = await openForward(o.plan ?? { engine }, o.backbone.model, 1);
     try {
-      features = await computeFeatures(forward, o.source, all, o.backend.provider.featureBatchSize);
+      features = await computeFeatures(forward, o.source, all, o.backend.provider.featureBatchSize, undefined, onProgress);
     } finally {
       await forward.dispose();
     }
   }
-  o.bar.clear();
+  if (!o.signal?.aborted) progress.done();
   // Features of an interrupted extraction are incomplete: never cache them.
   if (o.signal?.aborted) return { features, report: { dir, key, hit: false, seconds: 0, threads, records: o.source.count, dim } };
   const seconds = (performance.now() - t0) / 1000;

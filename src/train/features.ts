@@ -23,7 +23,8 @@ export interface FeatureTiming {
  * Batches start at indices[0] and hold `batchSize` records, as `model.predict(x, {batchSize})`
  * splits a training batch, so both give the same numbers. Adds its time to `timing` when given.
  */
-export async function computeFeatures(model: tf.LayersModel | FrozenForward, source: SampleSource, indices: readonly number[], batchSize = FEATURE_CHUNK, timing?: FeatureTiming): Promise<Float32Array> {
+export async function computeFeatures(model: tf.LayersModel | FrozenForward, source: SampleSource, indices: readonly number[], batchSize = FEATURE_CHUNK, timing?: FeatureTiming,
+  onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
   const forward = model instanceof tf.LayersModel ? tfjsForward(model) : model;
   const dim = forward.dim;
   const [h, w, c] = source.spec.shape as [number, number, number];
@@ -37,6 +38,7 @@ export async function computeFeatures(model: tf.LayersModel | FrozenForward, sou
       timing.readMs += t1 - t0;
       timing.forwardMs += performance.now() - t1;
     }
+    onProgress?.(Math.min(indices.length, s + batchSize), indices.length);
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * epochs without the feature cache, evaluate and predict call this, never the engine directly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RetinaError } from '../core/errors.js';
+import { RetinaError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { SelectedBackend } from '../backends/backend-registry.js';
 
@@ -73,8 +73,10 @@ export async function planForward(o: { model: tf.LayersModel; identity: string; 
     o.log.debug(`onnxruntime: graph ${g.file} ${g.hit ? 'from the cache' : `built in ${((performance.now() - t0) / 1000).toFixed(1)} s`}`);
     return { onnxFile: g.file, engine: 'onnxruntime' };
   } catch (err) {
-    if (!(err instanceof RetinaError) || err.code !== 'UNSUPPORTED' || !o.selected.auto) throw err;
-    o.log.warn(`backend auto: the frozen forward pass runs on tfjs ${tf.getBackend()}: ${err.message}`);
+    // A layer the builder cannot express, or a cache folder that cannot take the graph (full,
+    // read-only): auto still runs, on tfjs; an explicit --backend onnxruntime reports it.
+    if (!o.selected.auto) throw err;
+    o.log.warn(`backend auto: the frozen forward pass runs on tfjs ${tf.getBackend()}: ${messageOf(err)}`);
     return { engine: tf.getBackend() };
   }
 }

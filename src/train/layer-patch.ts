@@ -14,7 +14,7 @@ export function patchLayerCall(layer: tf.layers.Layer, tag: string, fast: (origi
   const target = layer as unknown as { call: LayerCall; [PATCHED]?: Set<string> };
   const tags = target[PATCHED] ?? new Set<string>();
   if (tags.has(tag)) return undefined;
-  const own = Object.prototype.hasOwnProperty.call(target, 'call');
+  const own = Object.hasOwn(target, 'call');
   const original = target.call;
   // An own property on the instance shadows the class method; restoring removes it again.
   target.call = fast((inputs, kwargs) => original.call(layer, inputs, kwargs));

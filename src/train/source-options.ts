@@ -27,11 +27,20 @@ export interface SourceOptions {
   /** Labels columns for --source images (as retina preprocess --id-column/--label-column). */
   idColumn?: string | undefined;
   labelColumn?: string | undefined;
+  /** `images`: only the first N data rows of the labels file (as `retina preprocess --limit`). */
+  limit?: number;
+  /** `images`: go on without invalid rows, listed in RUN_DIR/rejects.csv (as `retina preprocess --skip-invalid`). */
+  skipInvalid?: boolean;
 }
 
 /** Open the source the options name, with the defaults documented on SourceOptions. */
 export async function openTrainingSource(opts: SourceOptions, model: ModelName): Promise<SampleSource> {
-  if (opts.source !== 'images') return openDatasetSource(opts.data ?? defaultDatasetDir(opts.source), opts.source);
+  if (opts.source !== 'images' && (opts.limit !== undefined || opts.skipInvalid)) {
+    throw new RetinaError('BAD_ARGUMENT', `${opts.limit !== undefined ? '--limit' : '--skip-invalid'} applies to --source images; a dataset's rows were chosen when it was preprocessed`, {
+      hint: 'Drop the flag, or pass it to retina preprocess (then train from the dataset).',
+    });
+  }
+    if (opts.source !== 'images') return openDatasetSource(opts.data ?? defaultDatasetDir(opts.source), opts.source);
   const size = opts.imageSize ?? (model === 'inception-v3' ? 299 : 64);
   if (!Number.isInteger(size) || size < 16 || size > 4096) throw new RetinaError('BAD_ARGUMENT', `Expected an integer in [16, 4096] for --image-size but received ${size}`);
   return openSource({
@@ -43,6 +52,8 @@ export async function openTrainingSource(opts: SourceOptions, model: ModelName):
     splitSeed: opts.splitSeed ?? 0,
     idColumn: opts.idColumn,
     labelColumn: opts.labelColumn,
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    ...(opts.skipInvalid ? { skipInvalid: true } : {}),
   });
 }
 

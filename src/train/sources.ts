@@ -8,6 +8,7 @@ import { openDataset, shardPath } from '../../formats/dataset.js';
 import { formatNames } from '../../formats/format-registry.js';
 import type { DatasetReader, RecordMeta, Split, TensorSpec } from '../../formats/types.js';
 import { byteLength } from '../../formats/types.js';
+import type { RowProblem } from '../labels.js';
 import { invalidInputError, readLabelledImages, splitAndOrder } from '../labelled-images.js';
 import { readWholeFile } from '../preprocess/read-whole.js';
 import { transformImage, type TransformOptions } from '../transform.js';
@@ -15,7 +16,14 @@ import { transformImage, type TransformOptions } from '../transform.js';
 /** How to (re)open a source: plain data, so it can be sent to a worker thread. */
 export type SourceDescriptor =
   | { kind: 'dataset'; dir: string }
-  | { kind: 'images'; images: string; labels: string; idColumn?: string | undefined; labelColumn?: string | undefined; transform: TransformOptions; valFraction: number; splitSeed: number };
+  | {
+    kind: 'images'; images: string; labels: string; idColumn?: string | undefined; labelColumn?: string | undefined;
+    transform: TransformOptions; valFraction: number; splitSeed: number;
+    /** Only the first N data rows of the labels file (as `retina preprocess --limit`). */
+    limit?: number | undefined;
+    /** Go on without invalid rows (as `retina preprocess --skip-invalid`); they are in `rejects`. */
+    skipInvalid?: boolean | undefined;
+  };
 
 /**
  * Records with a label, a split and an HWC tensor: a serialized dataset or JPEGs decoded on demand.
@@ -32,6 +40,8 @@ export interface SampleSource {
   indicesOf(split: Split): number[];
   /** Copy record `index`'s tensor bytes (spec.dtype) into `target` at `offset`. */
   readInto(index: number, target: Uint8Array, offset: number): Promise<void>;
+  /** Rows left out by skipInvalid (images source), listed in the run's rejects.csv; else none. */
+  readonly rejects?: readonly RowProblem[];
   /** A checksum of the content (what the feature cache is keyed on). */
   identity(): Promise<string>;
   /**
@@ -86,7 +96,8 @@ interface ImageRecord extends RecordMeta { path: string }
 class ImagesSource implements SampleSource {
   readonly readConcurrency = 4;
   readonly spec: TensorSpec;
-  constructor(readonly descriptor: Extract<SourceDescriptor, { kind: 'images' }>, private readonly records: ImageRecord[]) {
+  /** Rows left out with skipInvalid (missing images, bad rows), for the run's rejects.csv. */
+  constructor(readonly descriptor: Extract<SourceDescriptor, { kind: 'images' }>, private readonly records: ImageRecord[], readonly rejects: readonly RowProblem[] = []) {
     const s = descriptor.transform.size;
     this.spec = { dtype: 'uint8', shape: [s, s, 3] };
   }
@@ -132,15 +143,12 @@ function corruptFile(shard: number, file: string, what: string): RetinaError {
 /** Open a source described by `descriptor` (in this thread). */
 export async function openSource(descriptor: SourceDescriptor): Promise<SampleSource> {
   if (descriptor.kind === 'dataset') return new DatasetSource(descriptor, await openDataset(descriptor.dir));
-  // The rows, rejects, split and order of `retina preprocess` (one module), so that both sources
-  // feed identical batches.
+  // The rows, rejects, split and order of `retina preprocess` (one module, the same --limit and
+  // --skip-invalid), so that both sources feed identical batches.
   const li = await readLabelledImages(descriptor);
-  if (li.problems.length > 0) {
-    throw invalidInputError(descriptor.labels, li.problems, li.items.length, descriptor.images,
-      'Fix the rows, or preprocess with --skip-invalid (it lists them in rejects.csv) and train from the dataset.');
-  }
+  if (li.problems.length > 0 && !descriptor.skipInvalid) throw invalidInputError(descriptor.labels, li.problems, li.items.length, descriptor.images);
   const { items } = splitAndOrder(li.items, descriptor.valFraction, descriptor.splitSeed);
-  return new ImagesSource(descriptor, items.map((it) => ({ id: it.id, label: it.label, split: it.split, path: it.file })));
+  return new ImagesSource(descriptor, items.map((it) => ({ id: it.id, label: it.label, split: it.split, path: it.file })), li.problems);
 }
 
 /** Check that `--source` names `images` or a registered format. */

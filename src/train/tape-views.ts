@@ -18,7 +18,7 @@ interface EngineSaves {
 export function withSharedTapeSaves<T>(fn: () => T): T {
   const engine = tf.engine() as unknown as EngineSaves;
   const original = engine.saveTensorsForBackwardMode;
-  if (typeof original !== 'function' || Object.prototype.hasOwnProperty.call(engine, 'saveTensorsForBackwardMode')) return fn();
+  if (typeof original !== 'function' || Object.hasOwn(engine, 'saveTensorsForBackwardMode')) return fn();
   engine.saveTensorsForBackwardMode = function (this: EngineSaves, tensors: tf.Tensor[]): tf.Tensor[] {
     return tensors.map((t) => {
       const shared = sharedTensor(t);

@@ -42,8 +42,13 @@ export interface TrainOptions extends SourceOptions {
   /** Images per gradient computation when fine-tuning (gradients are accumulated to --batch-size). */
   microBatch?: number;
   logger?: Logger;
-  /** Draw a progress bar on stderr (a terminal). */
+  /**
+   * Show progress on stderr: bars on a terminal; otherwise feature extraction prints a line every
+   * `progressIntervalS` seconds (Slurm logs), as preprocess does (epochs log one line each anyway).
+   */
   progress?: boolean;
+  /** Seconds between progress lines when stderr is not a terminal (default 10). */
+  progressIntervalS?: number;
   /** Stop (SIGINT/SIGTERM) at the next batch: throws ABORTED; no model or summary is written. */
   signal?: AbortSignal;
 }
@@ -95,6 +100,9 @@ export interface TrainResult {
   fineTune: boolean;
   /** "random" (the seeded init: frozen, its features carry no image knowledge) or the file and its checksum. */
   backboneWeights: BackboneWeights;
+  /** Rows of the labels file left out by --skip-invalid (--source images), and where they are listed. */
+  rejected: number;
+  rejectsFile: string | null;
   params: number;
   trainImages: number;
   valImages: number;

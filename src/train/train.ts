@@ -16,6 +16,7 @@ import { cachedFeatureFeed, inProcessFeed, pooledFeed, type EpochFeed } from './
 import { accuracy, argmaxRows, confusionMatrix, crossEntropy, quadraticWeightedKappa } from './metrics.js';
 import { assemble, buildBackbone, buildHead, NUM_CLASSES, type Backbone, type BackboneSpec, type ModelName } from './models/model-registry.js';
 import { fileModelHandler } from './model-io.js';
+import { writeRejects } from '../preprocess/rejects.js';
 import { progressBar } from './train-progress.js';
 import { predictSplit } from './val-predictions.js';
 import { checkSourceName } from './sources.js';
@@ -126,10 +127,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     disposers.splice(0, disposers.length, () => full.dispose(), () => head.layer.dispose());
     const out = resolve(opts.out ?? defaultRunDir(model, opts.source));
     await prepareRunDir(out, opts.force ?? false);
+    // --skip-invalid: the rows left out, where preprocess lists them (its rejects.csv format).
+    const rejectsFile = source.rejects?.length ? join(out, 'rejects.csv') : null;
+    if (rejectsFile) {
+      await writeRejects(rejectsFile, source.rejects!);
+      log.warn(`skipping ${source.rejects!.length} invalid rows (--skip-invalid): listed in ${rejectsFile}`);
+    }
     const microBatch = opts.microBatch ?? (fineTune && model === 'inception-v3' && selected.name === 'wasm' ? 4 : batchSize);
     checkPositiveInt('--micro-batch', microBatch);
     log.info(`train: ${model}${fineTune ? ' (fine-tune)' : ' (frozen backbone)'} on ${selected.name}, ${trainIdx.length} train / ${valIdx.length} val images, ${epochs} epochs, batch ${batchSize}, ${describeParams(full.countParams(), backbone, head.model.countParams())}`);
-    const bar = progressBar(opts.progress ?? false);
+    // The per-batch bar redraws one line: a terminal only (logs get one line per epoch).
+    const bar = progressBar((opts.progress ?? false) && Boolean(process.stderr.isTTY));
+    const cpuWarning = usableCpus(opts.threads).warning;
+    if (cpuWarning) log.warn(cpuWarning);
 
     const built = await openFeed({ opts, source, backbone, spec, selected, plan, useCache, fineTune, batchSize, bar, log });
     closePool = built.close;
@@ -209,6 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       final: { valAccuracy: last.valAccuracy, valKappa: last.valKappa, valLoss: last.valLoss, confusion: last.confusion },
       imagesPerSecond: (trainIdx.length * epochs) / (featureSeconds + epochSeconds),
       out, model, source: opts.source, backend: selected.name, fineTune, backboneWeights: backbone.weights,
+      rejected: source.rejects?.length ?? 0, rejectsFile,
       params: full.countParams(), trainImages: trainIdx.length, valImages: valIdx.length,
       featureCache: cacheReport,
       timing: { setupSeconds, featureSeconds, epochSeconds, totalSeconds: (performance.now() - t0) / 1000 },
@@ -273,7 +284,7 @@ async function openFeed(o: {
   if (o.useCache) {
     const t = performance.now();
     const threads = Math.max(1, Math.min(usableCpus(opts.threads).cpus, Math.ceil(source.count / 8)));
-    const r = await cachedFeatures({ source, backbone, spec: o.spec, backend: o.selected, threads, cacheDir: opts.cacheDir, log, bar: o.bar, signal: opts.signal, plan: o.plan });
+    const r = await cachedFeatures({ source, backbone, spec: o.spec, backend: o.selected, threads, cacheDir: opts.cacheDir, log, signal: opts.signal, plan: o.plan, progress: { enabled: opts.progress ?? false, intervalS: opts.progressIntervalS } });
     return { feed: cachedFeatureFeed(source, r.features, dim, o.batchSize), cacheReport: r.report, featureSeconds: (performance.now() - t) / 1000 };
   }
   // Frozen backbone without the cache: its forward pass runs every epoch, on a pool of workers

@@ -50,7 +50,9 @@ gone() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null); [[ -z $s || $s == Z* ]];
 node() { echo "h$1"; }                 # node name of host i (1-based)
 addr() { echo "$NET.$((10 + $1))"; }   # its address
 netns() { echo "rtc-$(node "$1")"; }   # its network namespace
-index_of() { [[ $1 =~ ^h([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= HOSTS)) || die "no host $1 (h1..h$HOSTS)"; echo "${BASH_REMATCH[1]}"; }
+# Validate a node name given on the command line (not inside $(...): die must end the script).
+check_host() { [[ ${1:-} =~ ^h([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= HOSTS)) || die "no host '${1:-}' (h1..h$HOSTS)"; }
+index_of() { echo "${1#h}"; }
 
 # Pid recorded in $RUN/NAME.pid, only while that pid still runs COMM (guards against pid reuse).
 ourpid() {
@@ -262,8 +264,8 @@ case ${1:-} in
   down) lock; down ;;
   status) status ;;
   env) echo "export SLURM_CONF=$CONF" ;;
-  kill-host) lock; kill_host "$(node "$(index_of "${2:-}")")" ;;
-  start-host) lock; start_host "$(index_of "${2:-}")"; say "host ${2} booting" ;;
-  wait-node) index_of "${2:-}" >/dev/null; wait_node "$2" "${3:?state regex}" "${4:-60}" ;;
+  kill-host) check_host "${2:-}"; lock; kill_host "$2" ;;
+  start-host) check_host "${2:-}"; lock; start_host "$(index_of "$2")"; say "host $2 booting" ;;
+  wait-node) check_host "${2:-}"; wait_node "$2" "${3:?state regex}" "${4:-60}" ;;
   *) echo "usage: $0 up|down|status|env|kill-host NODE|start-host NODE|wait-node NODE REGEX [S]" >&2; exit 2 ;;
 esac

@@ -66,6 +66,14 @@ describe('exit codes and messages', () => {
     expect(r.stderr).toContain('shard 0/1: 12 records, ok');
   });
 
+  it('--lr NaN is BAD_ARGUMENT (exit 2) naming the flag', async () => {
+    for (const lr of ['NaN', 'Infinity', 'x']) {
+      const r = await runCli(['train', '--source', 'raw', '--data', data, '--lr', lr, '--json']);
+      expect(r.code, lr).toBe(2);
+      expect(parseJson<ErrorJson>(r).error).toMatchObject({ code: 'BAD_ARGUMENT', message: `Expected a number for --lr but received "${lr}"` });
+    }
+  });
+
   it('a dataset path that is a file is a clear BAD_ARGUMENT (exit 2), not a raw ENOTDIR', async () => {
     for (const args of [['verify', join(dir, 'afile')], ['inspect', join(dir, 'afile')], ['index', join(dir, 'afile')],
       ['train', '--source', 'raw', '--data', join(dir, 'afile'), '--model', 'small-cnn', '--out', join(dir, 'r2')],

@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDataset, shardPath } from '../../formats/dataset.js';
 import { tempDir } from '../helpers/cli.js';
+import { PYTHON, requirement } from '../helpers/requirements.js';
 import { tensorBytes, writeShard } from '../helpers/tensors.js';
 import type { TensorSpec } from '../../formats/types.js';
 
-/** Debian's python3-numpy; the pyenv `python3` on PATH has no numpy. */
-const PYTHON = '/usr/bin/python3';
-// Under CI (which installs python3-numpy) a missing numpy fails the test instead of skipping it.
-const hasNumpy = process.env['CI'] === 'true' || spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
-if (!hasNumpy) console.warn(`raw.test: SKIPPING the NumPy interop test: ${PYTHON} cannot import numpy (apt-get install -y python3-numpy)`);
+// Debian's python3-numpy (the pyenv `python3` on PATH has none); under CI a missing one fails.
+const hasNumpy = requirement('python3-numpy', spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0,
+  `${PYTHON} cannot import numpy (apt-get install -y python3-numpy)`).available;
 
 describe('raw format', () => {
   let dir: string;

@@ -47,7 +47,7 @@ describe.skipIf(!HAS_SBATCH)(`real Slurm: requeue${SKIP_REASON}`, { timeout: 600
     // job credential expires). Forcing an earlier start on this one-node cluster makes slurmd
     // refuse the launch ("Job credential revoked"), so the test waits it out; --wait must follow.
     expect(await exited, stderr).toBe(0);
-    expect(stderr).toMatch(/shard 1 \[\d+_1\]: PENDING \(BeginTime\)/); // --wait saw the requeue and kept waiting
+    expect(stderr).toMatch(/shard 1\/2 \[\d+_1\]: PENDING \(BeginTime\)/); // --wait saw the requeue and kept waiting
     const body = JSON.parse(stdout) as { outcomes: { id: string; state: string }[] };
     expect(body.outcomes.map((o) => o.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
     const log = readFileSync(victimLog, 'utf8');

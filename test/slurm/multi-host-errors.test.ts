@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
 import { parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { CLUSTER_DIR, CLUSTER_ENV, CLUSTER_SKIP, HAS_CLUSTER, clusterCtl, clusterUp, killHost, lockCluster, restoreHost } from '../cluster/cluster.js';
+import { CLUSTER_ENV, CLUSTER_SKIP, HAS_CLUSTER, clusterCtl, clusterUp, killHost, lockCluster, restoreHost } from '../cluster/cluster.js';
 
 // Bad requests against the 3-host cluster: each ends with a clear error from the submit or the
 // wait step, naming the cause; none waits until its timeout.
@@ -29,6 +29,8 @@ describe.skipIf(!HAS_CLUSTER).sequential(`3-host Slurm cluster: requests it cann
     labels = join(tmp.dir, 'fx', 'trainLabels.csv');
   }, 300_000);
   afterAll(async () => {
+    // A failed assertion may have left a never-starting job queued: this file holds the cluster, so drop every pending job.
+    await runSlurmTool('scancel', ['--state', 'PENDING'], { env: CLUSTER_ENV }).catch(() => undefined);
     await restoreHost('h3').catch(() => undefined);
     await tmp?.cleanup();
     release?.();
@@ -47,13 +49,23 @@ describe.skipIf(!HAS_CLUSTER).sequential(`3-host Slurm cluster: requests it cann
     expect(error.message).toContain('Nothing was submitted');
   });
 
-  it('more nodes than the partition has: refused before sbatch (it would pend forever), naming the nodes (exit 2)', async () => {
-    const r = await runCli(prep('toomany', '--sbatch-option=--nodes=4'), { env: CLUSTER_ENV });
-    expect(r.code).toBe(2);
-    const { error } = parseJson<JsonError>(r);
-    expect(error.message).toMatch(/--nodes 4: partition hosts has 3 nodes \(h1, h2, h3\)/);
+  it('more nodes than the partition has: slurm train --nodes 4 is refused before sbatch (exit 2); a script given --nodes=4 stops --wait on PartitionNodeLimit (exit 9)', async () => {
+    const r = await runCli(['slurm', 'train', '--engine', 'torch', '--source', 'raw', '--data', join(tmp.dir, 'no-data'), '--model', 'small-cnn',
+      '--nodes', '4', '--out', join(tmp.dir, 'never'), ...SLURM, '--submit', '--wait', '--json'], { env: CLUSTER_ENV, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(parseJson<JsonError>(r).error.message).toMatch(/--nodes 4: partition hosts has 3 nodes/);
     const q = await runSlurmTool('squeue', ['-h', '-o', '%j'], { env: CLUSTER_ENV });
-    expect(q.stdout).not.toContain('retina-preprocess'); // nothing queued
+    expect(q.stdout).not.toContain('retina-train'); // nothing queued
+    // sbatch itself accepts such a job and Slurm would keep it PENDING for ever: --wait stops on the reason.
+    const t0 = Date.now();
+    const w = await runCli(prep('toomany', '--sbatch-option=--nodes=4', '--wait', '--wait-timeout', '240'), { env: CLUSTER_ENV, timeoutMs: 280_000 });
+    expect(w.code, w.stderr).toBe(9);
+    expect(Date.now() - t0).toBeLessThan(120_000);
+    const { error } = parseJson<JsonError>(w);
+    expect(error.message).toMatch(/can never start: it is PENDING \((PartitionNodeLimit|PartitionConfig)\)/); // Slurm 22.05 says either
+    const id = /scancel (\d+)/.exec(error.hint ?? '')?.[1] as string;
+    expect(id).toMatch(/^\d+$/);
+    await runSlurmTool('scancel', [id], { env: CLUSTER_ENV });
   });
 
   it('a host that never answers: --wait stops with exit 9 naming the host as not responding, instead of waiting out its timeout', async () => {

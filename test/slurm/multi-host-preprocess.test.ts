@@ -14,7 +14,7 @@ import { expectSameRecords } from './helpers/datasets.js';
 // this machine's CPUs: the tests prove placement and recovery, never speed.
 const SLURM = ['--cpus-per-task', '1', '--mem', '1G', '--time', '00:15:00'];
 const TASKS = '6';
-const IMAGES = 600; // 100 per task: several seconds per task, long enough to lose its host mid-way
+const IMAGES = 900; // 150 per task: seconds per task even on a quiet machine, long enough to lose its host mid-way
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let release: (() => void) | undefined;
@@ -129,7 +129,7 @@ describe.skipIf(!HAS_CLUSTER).sequential(`3-host Slurm cluster: retina slurm pre
     ok(await runSlurmTool('scontrol', ['requeue', victim], { env: CLUSTER_ENV }) as CliResult);
     const { code, stdout, stderr } = await run.done;
     expect(code, stderr).toBe(0);
-    expect(stderr).toMatch(/shard 4 \[\d+_4\]: PENDING/); // --wait saw the requeue and kept waiting
+    expect(stderr).toMatch(/shard 4\/6 \[\d+_4\]: PENDING/); // --wait saw the requeue and kept waiting
     const body = JSON.parse(stdout) as { outcomes: { state: string }[] };
     expect(body.outcomes.map((o) => o.state)).toEqual(Array(7).fill('COMPLETED'));
     const log = readFileSync(victimLog, 'utf8');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
-import { ROOT, parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { CLUSTER_ENV, CLUSTER_HOSTS, CLUSTER_SKIP, HAS_CLUSTER, clusterUp, killHost, lockCluster, restoreHost } from '../cluster/cluster.js';
 
 // torch.distributed (gloo) across two hosts of the 3-host test cluster: one rank per host.
@@ -12,10 +12,7 @@ const PYTHON = process.env['RETINA_PYTHON'] || '/usr/bin/python3';
 const HAS_TORCH = process.env['CI'] === 'true' || (() => {
   try { execFileSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }); return true; } catch { return false; }
 })();
-// Until #12's torch engine is merged into this branch (slurm/torch-train-job.ts), say so and skip.
-const HAS_ENGINE = existsSync(join(ROOT, 'slurm', 'torch-train-job.ts'));
-const SKIP = CLUSTER_SKIP || (HAS_TORCH ? '' : ` [SKIPPED: ${PYTHON} cannot import torch; apt-get install python3-torch python3-torchvision]`)
-  || (HAS_ENGINE ? '' : ' [SKIPPED: retina slurm train --engine torch (#12) is not in this checkout yet]');
+const SKIP = CLUSTER_SKIP || (HAS_TORCH ? '' : ` [SKIPPED: ${PYTHON} cannot import torch; apt-get install python3-torch python3-torchvision]`);
 const SLURM = ['--cpus-per-task', '1', '--mem', '2G', '--time', '00:15:00'];
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -56,7 +53,7 @@ async function hostsOf(list: string): Promise<string[]> {
   return r.stdout.trim().split('\n').filter(Boolean);
 }
 
-describe.skipIf(!HAS_CLUSTER || !HAS_TORCH || !HAS_ENGINE).sequential(`3-host Slurm cluster: retina slurm train --engine torch over 2 hosts${SKIP}`, { timeout: 600_000 }, () => {
+describe.skipIf(!HAS_CLUSTER || !HAS_TORCH).sequential(`3-host Slurm cluster: retina slurm train --engine torch over 2 hosts${SKIP}`, { timeout: 600_000 }, () => {
   beforeAll(async () => {
     release = await lockCluster();
     await clusterUp();
@@ -97,6 +94,10 @@ describe.skipIf(!HAS_CLUSTER || !HAS_TORCH || !HAS_ENGINE).sequential(`3-host Sl
     expect(log).toContain(`on ${job['NodeList']}: 2 task(s)`);
     expect(log).toContain(`retina: rendezvous ${hosts[0]}:`); // MASTER_ADDR: rank 0's host, by a name every host resolves
     expect(log).toContain('torch.distributed: gloo, 2 ranks');
+    // Each rank's own line: where it ran.
+    const rankHost = (r: number) => new RegExp(`\\[rank ${r}\\] rank ${r}/2 on (\\S+) \\(Slurm node (\\S+)\\)`).exec(log)?.slice(1, 3);
+    expect(rankHost(0)).toEqual([hosts[0], hosts[0]]);
+    expect(rankHost(1)).toEqual([hosts[1], hosts[1]]);
     expect(log).toContain('retina: exit status 0');
     expect(maxRelativeDifference(one, two)).toBeLessThanOrEqual(1e-5);
     const [m1, m2] = [metrics(one), metrics(two)];

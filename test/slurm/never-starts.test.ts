@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSinfo } from '../../slurm/cluster-info.js';
+import { fitDefaults, parseSinfo } from '../../slurm/cluster-info.js';
 import { isHopeless } from '../../slurm/pending-reasons.js';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
 import { parseJson, runCli, tempDir } from '../helpers/cli.js';
@@ -17,6 +17,18 @@ describe('pending reasons that waiting cannot clear', () => {
       { partition: 'debug', isDefault: true, cpus: 2, memoryMb: 24105, timeLimit: 'infinite' },
       { partition: 'gpu', isDefault: false, cpus: 128, memoryMb: 1024000, timeLimit: '2-00:00:00' },
     ]);
+  });
+});
+
+describe('defaults that fit the cluster', () => {
+  const limits = { partition: 'debug', isDefault: true, cpus: 2, memoryMb: 4000, timeLimit: 'infinite' };
+  const base = { jobName: 'j', cpusPerTask: 4, mem: '8G', time: '01:00:00' };
+  it('lowers the defaults the nodes cannot give, never what the user gave', async () => {
+    expect(await fitDefaults({ ...base, defaulted: ['cpusPerTask', 'mem'] }, { limits })).toMatchObject({ cpusPerTask: 2, mem: '4000M' });
+    expect(await fitDefaults({ ...base, defaulted: ['mem'] }, { limits })).toMatchObject({ cpusPerTask: 4, mem: '4000M' });
+    expect(await fitDefaults(base, { limits })).toMatchObject({ cpusPerTask: 4, mem: '8G' });
+    // Nodes bigger than the defaults keep them; RealMemory 1 (unset) says nothing.
+    expect(await fitDefaults({ ...base, defaulted: ['cpusPerTask', 'mem'] }, { limits: { ...limits, cpus: 64, memoryMb: 1 } })).toMatchObject({ cpusPerTask: 4, mem: '8G' });
   });
 });
 
@@ -39,5 +51,16 @@ describe(`real Slurm: a job that can never start${SKIP_REASON}`, { timeout: 240_
     expect(err.message).toMatch(/^train \[\d+\] can never start: it is PENDING \(PartitionConfig\)/);
     expect(err.hint).toContain(`--cpus-per-task ${tooMany}: the nodes of partition ${node.partition} have ${node.cpus} CPUs (pass --cpus-per-task ${node.cpus} or less)`);
     expect(jobId).toBeDefined();
+  });
+
+  it.skipIf(!HAS_SBATCH)('without --cpus-per-task the rendered script asks for what the node has (sinfo), not the default 4', async () => {
+    const sinfo = await runSlurmTool('sinfo', ['-h', '-o', '%P|%c|%m|%l']);
+    const node = parseSinfo(sinfo.stdout).find((p) => p.isDefault)!;
+    const r = await runCli(['slurm', 'train', '--source', 'raw', '--data', join(tmp.dir, 'data'), '--model', 'small-cnn', '--out', join(tmp.dir, 'run'), '--time', '00:05:00']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`#SBATCH --cpus-per-task=${Math.min(4, node.cpus)}`);
+    const p = await runCli(['slurm', 'preprocess', '--tasks', '2', '--format', 'raw', '--out', join(tmp.dir, 'ds'), '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout).script).toContain(`#SBATCH --cpus-per-task=${Math.min(4, node.cpus)}`);
   });
 });

@@ -15,17 +15,18 @@ import { runSlurmTool, sbatch } from '../../slurm/slurm-cli.js';
 import { pollStates, waitForJobs } from '../../slurm/wait.js';
 import { BIN, runCli, tempDir } from '../helpers/cli.js';
 import { HAS_SBATCH, SKIP_REASON, TINY } from './helpers/slurm.js';
+import { makeFixtures } from '../helpers/train-data.js';
 
 const RECORDER = fileURLToPath(new URL('./helpers/argv-recorder.mjs', import.meta.url));
 const recorder = { node: process.execPath, script: RECORDER };
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
-/** An images folder and labels file that exist (submission checks them; the recorder ignores them). */
+/** An images folder and labels file that pass preprocess's checks (submission runs them; the recorder ignores them). */
 let inputs: string[];
 beforeAll(async () => {
   tmp = await tempDir('retina-slurm-submit-');
-  await mkdir(join(tmp.dir, 'in', 'train'), { recursive: true });
-  await writeFile(join(tmp.dir, 'in', 'trainLabels.csv'), 'image,level\n');
+  // Real rows and images: submission runs preprocess's own checks first (an empty CSV fails them).
+  await makeFixtures(join(tmp.dir, 'in'), 4, 3, { width: 64, height: 48 });
   inputs = ['--images', join(tmp.dir, 'in', 'train'), '--labels', join(tmp.dir, 'in', 'trainLabels.csv')];
 });
 afterAll(async () => { await tmp.cleanup(); });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { gaussianBlur, gaussianKernel, gaussianKernelSize, reflect101 } from '../../src/gaussian.js';
+import { convolveRgb, convolveRgbJs, resampleSimdAvailable } from '../../src/resample.js';
 import { createRng } from '../../src/rng.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -19,6 +20,18 @@ describe('gaussianBlur (OpenCV GaussianBlur, ksize (0, 0), reflect-101)', () => 
     expect([-3, -2, -1, 0, 7, 8, 9, 10].map((i) => reflect101(i, 8))).toEqual([3, 2, 1, 0, 7, 6, 5, 4]);
     expect([-5, -1, 3, 4, 9].map((i) => reflect101(i, 3))).toEqual([1, 1, 1, 0, 1]);
     expect(reflect101(-4, 1)).toBe(0);
+  });
+
+  it('the WebAssembly convolution gives the same bytes as its JS reference (odd sizes, short and long kernels)', () => {
+    expect(resampleSimdAvailable()).toBe(true);
+    const rng = createRng(7);
+    for (const [w, h, sigma] of [[1, 1, 1], [5, 3, 0.8], [37, 23, 2], [299, 120, 299 / 60], [64, 64, 10]] as const) {
+      const k = gaussianKernel(gaussianKernelSize(sigma), sigma);
+      const q = Int32Array.from(k, (v) => Math.round(v * 16384));
+      q[q.length >> 1]! += 16384 - q.reduce((a, b) => a + b, 0);
+      const padded = Uint8Array.from({ length: (w + q.length - 1) * (h + q.length - 1) * 3 }, () => Math.floor(rng.next() * 256));
+      expect(Buffer.from(convolveRgb(padded, w, h, q)).equals(Buffer.from(convolveRgbJs(padded, w, h, q))), `${w}x${h} sigma ${sigma}`).toBe(true);
+    }
   });
 
   it('keeps a flat image exactly flat, at every level', () => {

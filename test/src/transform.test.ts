@@ -7,6 +7,9 @@ import { RetinaError } from '../../src/core/errors.js';
 import { renderFundus } from '../../fixtures/generate.js';
 import { createRng } from '../../src/rng.js';
 import { KAGGLE_SAMPLE, tempDir } from '../helpers/cli.js';
+import { kaggleSample } from '../helpers/requirements.js';
+
+const sample = kaggleSample();
 
 const SIZE = 128;
 const OPTS: TransformOptions = { size: SIZE, crop: 'auto', normalize: 'none', dtype: 'uint8' };
@@ -29,7 +32,7 @@ function brightExtent(img: Uint8Array, size: number, axis: 'row' | 'col'): [numb
   return [lines.indexOf(true), lines.lastIndexOf(true)];
 }
 
-describe('transform on the real Kaggle sample', () => {
+describe.skipIf(!sample.available)(`transform on the real Kaggle sample${sample.titleSuffix}`, () => {
   const out = new Map<string, Uint8Array>();
   beforeAll(async () => {
     for (const id of SAMPLE) out.set(id, await transformImage(join(KAGGLE_SAMPLE, 'train', `${id}.jpeg`), OPTS));

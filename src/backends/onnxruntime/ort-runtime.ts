@@ -36,6 +36,18 @@ export interface OrtModule {
 }
 
 export const ORT_MODULE_ENV = 'RETINA_ONNXRUNTIME_MODULE';
+/**
+ * Execution providers for retina's sessions, in order of preference (comma-separated, e.g.
+ * `cuda,cpu` on a node where onnxruntime-node's install script fetched the CUDA EP, or `webgpu,cpu`
+ * where Vulkan reaches a GPU); default `cpu`.
+ */
+export const ORT_PROVIDERS_ENV = 'RETINA_ORT_EXECUTION_PROVIDERS';
+
+/** The execution providers `createSession` asks for, from `$RETINA_ORT_EXECUTION_PROVIDERS`. */
+export function ortProviders(env: NodeJS.ProcessEnv = process.env): string[] {
+  const list = (env[ORT_PROVIDERS_ENV] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return list.length > 0 ? list : ['cpu'];
+}
 
 let loaded: Promise<OrtModule> | undefined;
 
@@ -86,7 +98,7 @@ export function loadOrt(): Promise<OrtModule> {
 /** Session options retina uses: one execution provider, `threads` intra-op threads, full graph optimisation. */
 export interface SessionOptions {
   threads: number;
-  /** Execution providers in order of preference (default: cpu). */
+  /** Execution providers in order of preference (default: `$RETINA_ORT_EXECUTION_PROVIDERS`, else cpu). */
   providers?: string[];
 }
 
@@ -97,7 +109,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
     intraOpNumThreads: o.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
-    executionProviders: o.providers ?? ['cpu'],
+    executionProviders: o.providers ?? ortProviders(),
     // Without spinning, idle intra-op threads do not burn the CPU the decoders and the head need.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
@@ -106,7 +118,7 @@ export async function createSession(model: string | Uint8Array, o: SessionOption
   } catch (err) {
     throw new RetinaError('EXTERNAL', `ONNX Runtime could not open the model${typeof model === 'string' ? ` ${model}` : ''}: ${messageOf(err)}`, {
       ...(typeof model === 'string' ? { location: { file: model } } : {}),
-      hint: 'Delete the cached graph to rebuild it, or use --backend wasm.',
+      hint: `Execution providers asked for: ${(o.providers ?? ortProviders()).join(', ')} (${ORT_PROVIDERS_ENV}); unset it for the CPU, delete a damaged cached graph to rebuild it, or use --backend wasm.`,
       cause: err,
     });
   }

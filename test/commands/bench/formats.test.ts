@@ -2,10 +2,15 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../../src/bench/bench-types.js';
 import { chromium } from '../../helpers/chromium.js';
 import { BIN, KAGGLE_SAMPLE, parseJson, runCli, tempDir } from '../../helpers/cli.js';
+import { chromiumBrowser, kaggleSample } from '../../helpers/requirements.js';
+
+const sample = kaggleSample();
+const browser = chromiumBrowser();
 
 /**
  * `retina bench formats` end to end, as a user runs it, on a small configuration: a generated
@@ -34,7 +39,7 @@ describe.sequential('retina bench formats', () => {
     expect(report.machine).toMatchObject({ node: process.version });
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.machine.cpuModel).not.toBe('');
-    expect(['wasm', 'cpu', 'tensorflow']).toContain(report.machine.backend);
+    expect(['onnxruntime', 'wasm', 'cpu', 'tensorflow']).toContain(report.machine.backend);
     expect(report.results.map((r) => r.source)).toEqual(['images', 'raw', 'lmdb']);
     for (const r of report.results) {
       for (const key of ['bytesOnDisk', 'readImagesPerSecond', 'readFloatImagesPerSecond', 'randomReadImagesPerSecond', 'trainSeconds', 'speedupVsImages'] as const) {
@@ -91,6 +96,15 @@ describe.sequential('retina bench formats', () => {
     expect(md).toMatch(/\| raw \|/);
     expect(existsSync(join(out, 'chart.svg'))).toBe(true);
     expect((await readdir(out)).filter((n) => n.startsWith('work'))).toEqual([]);
+    // #19: a contact sheet of the training records (first format's dataset) beside the report.
+    expect(report.recordsSheet).toMatchObject({ file: join(out, 'records.png'), format: 'raw', split: 'train' });
+    expect(report.recordsSheet!.tiles).toBe(report.recordsSheet!.ids.length);
+    expect(report.recordsSheet!.tiles).toBeGreaterThan(0);
+    expect(md).toContain('![records trained on](records.png)');
+    const sheet = await sharp(join(out, 'records.png')).metadata();
+    expect(sheet.format).toBe('png');
+    expect(sheet.width).toBeGreaterThan(4 * 32);
+    if (!browser.available) return; // the reason was printed (chromiumBrowser)
     const dom = await chromium(join(out, 'chart.html'), { dumpDom: true });
     // 3 epoch bars + 3 sources x 3 read bars.
     expect(dom).toMatch(/<body data-bars="12"/);
@@ -102,15 +116,16 @@ describe.sequential('retina bench formats', () => {
   });
 });
 
-describe('retina bench formats on real images', () => {
+describe.skipIf(!sample.available)(`retina bench formats on real images${sample.titleSuffix}`, () => {
   it('runs on the real Kaggle sample: the 10 rows of trainLabels.csv with an image', async () => {
     const { dir, cleanup } = await tempDir('retina-bench-real-');
     try {
       const r = await runCli(['bench', 'formats', '--images', join(KAGGLE_SAMPLE, 'train'), '--labels', join(KAGGLE_SAMPLE, 'trainLabels.csv'),
-        '--formats', 'raw', '--repeat', '1', '--epochs', '1', '--size', '32', '--val-fraction', '0.4', '--out', dir, '--json'], { timeoutMs: 300_000 });
+        '--skip-invalid', '--formats', 'raw', '--repeat', '1', '--epochs', '1', '--size', '32', '--val-fraction', '0.4', '--out', dir, '--json'], { timeoutMs: 300_000 });
       expect(r.code, r.stderr).toBe(0);
       const report = parseJson<BenchReport>(r);
-      expect(report.config).toMatchObject({ data: 'user', count: 10 });
+      expect(report.config).toMatchObject({ data: 'user', count: 10, skipInvalid: true, rejected: 35_116 });
+      expect(existsSync(join(dir, 'rejects.csv'))).toBe(true);
       expect(report.config.split!.train + report.config.split!.val).toBe(10);
       expect(report.results.map((x) => [x.source, x.records])).toEqual([['images', 10], ['raw', 10]]);
       // The originals are megabytes each; a 32x32x3 tensor is 3,072 bytes.

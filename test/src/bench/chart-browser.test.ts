@@ -5,13 +5,16 @@ import { renderChartHtml } from '../../../src/bench/chart.js';
 import { chromium } from '../../helpers/chromium.js';
 import { tempDir } from '../../helpers/cli.js';
 import { sampleReport } from './sample-report.js';
+import { chromiumBrowser } from '../../helpers/requirements.js';
+
+const browser = chromiumBrowser();
 
 /**
  * The chart opened in real headless Chromium (Debian's `chromium` package): the page's own script
  * measures every bar after layout and writes the count on <body data-bars>; a bar counts only if
  * the browser gave it a positive width.
  */
-describe('chart in a real browser', () => {
+describe.skipIf(!browser.available)(`chart in a real browser${browser.titleSuffix}`, () => {
   it('renders every bar of every source', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { renderChartHtml, renderChartSvg } from '../../../src/bench/chart.js';
+import { niceTicks, renderChartHtml, renderChartSvg } from '../../../src/bench/chart.js';
 import { renderMarkdown, writeReport } from '../../../src/bench/report.js';
 import { renderTable } from '../../../src/bench/table.js';
 import type { BenchReport } from '../../../src/bench/bench-types.js';
@@ -8,8 +8,8 @@ import { tempDir } from '../../helpers/cli.js';
 import { sampleReport } from './sample-report.js';
 
 describe('table', () => {
-  it('has a header, a rule and one aligned row per source', () => {
-    const text = renderTable(sampleReport().results);
+  it('has a header, a rule and one aligned row per source (--wide: every column with ranges)', () => {
+    const text = renderTable(sampleReport().results, { wide: true });
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatch(/^source\s+on disk\s+per record\s+write img\/s\s+read img\/s/);
@@ -18,6 +18,32 @@ describe('table', () => {
     // raw: median read 30,000 with the slow repeat's 15,000 as min.
     expect(lines[3]).toMatch(/^raw .*30,000 \(15,000–30,000\)/);
     expect(lines[3]).toMatch(/53\.6 MB/);
+  });
+
+  it('fits an 80-column terminal by default: the deciding columns, medians only', () => {
+    const lines = renderTable(sampleReport().results).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^source\s+on disk\s+read img\/s\s+random img\/s\s+train s\s+s\/epoch\s+speed-up$/);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(lines[3]).toMatch(/^raw .*30,000 /);
+    expect(lines[3]).not.toContain('(');
+  });
+});
+
+describe('chart axes', () => {
+  it('per-epoch ticks step by 1, 2, 2.5 or 5 x 10^k (0.25, 0.5, ... not 0.24, 0.48, ...)', () => {
+    expect(niceTicks(1.13)).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25]);
+    expect(niceTicks(0.9)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0.137)).toEqual([0, 0.05, 0.1, 0.15]);
+    expect(niceTicks(37)).toEqual([0, 10, 20, 30, 40]);
+    for (const max of [0.0042, 0.31, 1.2, 3.4, 17, 86, 1234]) {
+      const t = niceTicks(max);
+      const step = t[1]!;
+      expect(t[t.length - 1]!).toBeGreaterThanOrEqual(max);
+      expect(t.length).toBeGreaterThanOrEqual(3);
+      expect(t.length).toBeLessThanOrEqual(7);
+      const mantissa = step / 10 ** Math.floor(Math.log10(step));
+      expect([1, 2, 2.5, 5].some((m) => Math.abs(m - mantissa) < 1e-9), `${max}: step ${step}`).toBe(true);
+    }
   });
 });
 
@@ -30,6 +56,13 @@ describe('report.md', () => {
     expect(md).toMatch(/\| source \| on disk \|/);
     expect(md).toContain('![chart](chart.svg)');
     expect(md).not.toContain("Seed's Experiment 3");
+    expect(md).not.toContain('records trained on');
+  });
+
+  it('shows the contact sheet of the records trained on when the study wrote one', () => {
+    const md = renderMarkdown({ ...sampleReport(), recordsSheet: { file: '/x/out/records.png', format: 'lmdb', split: 'train', tiles: 12, ids: [] } });
+    expect(md).toContain('![records trained on](records.png)');
+    expect(md).toContain('12 training records of the lmdb dataset');
   });
 
   it('prints the seed\'s published figures beside ours with the preset', () => {

@@ -9,7 +9,7 @@ import { transformInOrder } from '../../../src/preprocess/pipeline.js';
 import { createFinisher } from '../../../src/preprocess/finish-pool.js';
 import { renderFundus } from '../../../fixtures/generate.js';
 import { createRng } from '../../../src/rng.js';
-import { RetinaError } from '../../../src/core/errors.js';
+import type { RetinaError } from '../../../src/core/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 
 let dir: string, cleanup: () => Promise<void>;

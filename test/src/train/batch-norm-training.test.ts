@@ -60,7 +60,7 @@ describe('batchNormTraining', () => {
       const pi = await (stock.predict(x) as tf.Tensor).data(), fi = await (fast.predict(x) as tf.Tensor).data();
       expect(Array.from(fi)).toEqual(Array.from(pi));
       patched.restore();
-      expect(Object.prototype.hasOwnProperty.call(fast.layers[2]!, 'call')).toBe(false);
+      expect(Object.hasOwn(fast.layers[2]!, 'call')).toBe(false);
       tf.dispose([x, r]);
       stock.dispose();
       fast.dispose();

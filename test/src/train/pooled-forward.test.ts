@@ -109,6 +109,9 @@ describe('frozen backbone without the cache: forward pass on a worker pool', () 
     // first batch. Reads and tfjs settle as microtasks: without a turn of the event loop per batch
     // the timer would only fire after the epoch, and this 1-epoch run would finish and save.
     const controller = new AbortController();
+    // The per-batch bar is drawn on a terminal only: present stderr as one for this run.
+    const wasTTY = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
     const write = process.stderr.write.bind(process.stderr);
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
       if (String(chunk).includes('epoch 1/1 [') && !controller.signal.aborted) setTimeout(() => controller.abort('SIGINT'), 0);
@@ -119,6 +122,8 @@ describe('frozen backbone without the cache: forward pass on a worker pool', () 
         .rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/SIGINT.*epoch 1/) });
     } finally {
       spy.mockRestore();
+      if (wasTTY) Object.defineProperty(process.stderr, 'isTTY', wasTTY);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
     }
   }, 120_000);
 

@@ -40,7 +40,7 @@ describe('withSharedTapeSaves', () => {
       expect(sharedIdentity).toBeLessThan(plainIdentity! / 4);
       // The engine is left as it was, also when the step throws.
       expect(() => withSharedTapeSaves(() => { throw new Error('boom'); })).toThrow('boom');
-      expect(Object.prototype.hasOwnProperty.call(tf.engine(), 'saveTensorsForBackwardMode')).toBe(false);
+      expect(Object.hasOwn(tf.engine(), 'saveTensorsForBackwardMode')).toBe(false);
       tf.dispose(x);
       m.dispose();
     });
