@@ -1,43 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSlurmTool } from '../../slurm/slurm-cli.js';
 import { parseJson, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { HAS_TORCH, SLURM, TORCH_SKIP, maxRelativeDifference, metrics, ok } from './helpers/torch-runs.js';
 import { HAS_SBATCH, SKIP_REASON } from './helpers/slurm.js';
 
-const PYTHON = process.env['RETINA_PYTHON'] || '/usr/bin/python3';
-/** torch from Debian's python3-torch; CI installs it (.ci/run), elsewhere the suite says why it skips. */
-const HAS_TORCH = process.env['CI'] === 'true' || (() => {
-  try { execFileSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }); return true; } catch { return false; }
-})();
-const SKIP = SKIP_REASON || (HAS_TORCH ? '' : ` [SKIPPED: ${PYTHON} cannot import torch; apt-get install python3-torch python3-torchvision]`);
+const SKIP = SKIP_REASON || TORCH_SKIP;
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let data: string;
-
-function ok(r: CliResult): CliResult {
-  expect(r.code, `exit ${r.code}\n${r.stdout}\n${r.stderr}`).toBe(0);
-  return r;
-}
-
-/** Largest relative (Frobenius) difference between two runs' model.pt tensors, computed by torch. */
-function maxRelativeDifference(a: string, b: string): number {
-  const code = [
-    'import sys, torch',
-    'a = torch.load(sys.argv[1])["state_dict"]; b = torch.load(sys.argv[2])["state_dict"]',
-    'assert a.keys() == b.keys()',
-    'print(max(float((a[k] - b[k]).norm() / a[k].norm().clamp_min(1e-30)) for k in a if a[k].dtype.is_floating_point))',
-  ].join('\n');
-  return Number(execFileSync(PYTHON, ['-c', code, join(a, 'model.pt'), join(b, 'model.pt')], { encoding: 'utf8' }).trim());
-}
-
-function metrics(run: string): { epoch: number; trainLoss: number; valLoss: number; worldSize: number }[] {
-  return readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as never);
-}
-
-const SLURM = ['--cpus-per-task', '1', '--mem', '2G', '--time', '00:15:00'];
 
 describe.skipIf(!HAS_SBATCH || !HAS_TORCH)(`real Slurm: retina slurm train --engine torch (2 gloo ranks under srun)${SKIP}`, { timeout: 600_000 }, () => {
   beforeAll(async () => {
