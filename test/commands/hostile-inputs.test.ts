@@ -1,32 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateFixtures } from '../../fixtures/generate.js';
 import { openDataset } from '../../formats/dataset.js';
-import { parseJson, runCli, tempDir } from '../helpers/cli.js';
+import { parseJson, runCli } from '../helpers/cli.js';
+import { kaggleVariants, type KaggleVariants } from '../helpers/kaggle-variants.js';
 
 interface ErrorBody { error: { code: string; message: string; line?: number; file?: string; id?: string; hint?: string } }
 
-let root: string, cleanup: () => Promise<void>;
-let kaggle: string;
+let cleanup: () => Promise<void>;
+let _kaggle: string;
 let ids: string[];
+let variant: KaggleVariants['variant'];
 
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('integrity-hostile-'));
-  kaggle = join(root, 'kaggle');
-  await generateFixtures({ out: kaggle, count: 6, seed: 5, size: { width: 96, height: 72 } });
-  ids = (await readFile(join(kaggle, 'trainLabels.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+  ({ _kaggle, ids, variant, cleanup } = await kaggleVariants('integrity-hostile-', { count: 6, seed: 5, size: { width: 96, height: 72 } }));
 });
 afterAll(() => cleanup());
-
-let n = 0;
-async function variant(csv?: (text: string) => string): Promise<string> {
-  const dir = join(root, `v${n++}`);
-  await cp(kaggle, dir, { recursive: true });
-  if (csv) await writeFile(join(dir, 'trainLabels.csv'), csv(await readFile(join(kaggle, 'trainLabels.csv'), 'utf8')));
-  return dir;
-}
 const run = (cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
   runCli(['preprocess', '--format', 'raw', '--size', '16', '--json', ...(args.includes('--val-fraction') ? [] : ['--val-fraction', '0']), ...args], { cwd, env, timeoutMs: 240_000 });
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { generateFixtures } from '../../fixtures/generate.js';
 import { openDataset } from '../../formats/dataset.js';
 import { KAGGLE_SAMPLE, parseJson, runCli, tempDir } from '../helpers/cli.js';
+import { kaggleVariants, type KaggleVariants } from '../helpers/kaggle-variants.js';
 import { kaggleSample } from '../helpers/requirements.js';
 
 const sample = kaggleSample();
@@ -17,26 +17,12 @@ let root: string, cleanup: () => Promise<void>;
 /** A generated Kaggle-layout set: train/*.jpeg + trainLabels.csv, 12 images of 320x240. */
 let kaggle: string;
 let ids: string[];
+let variant: KaggleVariants['variant'];
 
 beforeAll(async () => {
-  ({ dir: root, cleanup } = await tempDir('retina-pp-inputs-'));
-  kaggle = join(root, 'kaggle');
-  await generateFixtures({ out: kaggle, count: 12, seed: 11, size: { width: 320, height: 240 } });
-  ids = (await readFile(join(kaggle, 'trainLabels.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+  ({ root, kaggle, ids, variant, cleanup } = await kaggleVariants('retina-pp-inputs-', { count: 12, seed: 11, size: { width: 320, height: 240 } }));
 });
 afterAll(() => cleanup());
-
-let n = 0;
-/** A copy of the generated set with `csv` as its labels file. */
-async function variant(csv?: (text: string) => string): Promise<string> {
-  const dir = join(root, `v${n++}`);
-  await cp(kaggle, dir, { recursive: true });
-  if (csv) {
-    const file = join(dir, 'trainLabels.csv');
-    await writeFile(file, csv(await readFile(file, 'utf8')));
-  }
-  return dir;
-}
 
 const run = (cwd: string, ...args: string[]) => runCli(['preprocess', '--format', 'raw', '--size', '32', '--json', ...args], { cwd });
 
